@@ -1,0 +1,976 @@
+/**
+ * The embedded bus: EventBridge's buses, rules, targets, archives and replays over one SQLite database (WAL).
+ *
+ * PutEvents validates, routes (one shared matcher per bus) and then, in ONE transaction, appends each event to the
+ * log, queues it for every matched target and files it in every matching archive. Only after the commit does it
+ * answer, so an acknowledged event survives SIGKILL with its deliveries and archive entries; dispatchers then deliver
+ * each target's queue in log order (at least once) and a restart resumes from the queues.
+ */
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ReflowError, wrapError } from '../../errors.js';
+import type { EventBus, Subscription } from '../port.js';
+import type * as T from '../types.js';
+import { compileEventBusOptions, type CompiledEventBusOptions, type EventBusOptions } from '../options.js';
+import { archiveArn, busArn, busNameOf, parseEventsArn, parseRuleArn, replayArn, ruleArn, type Region } from '../arn.js';
+import { BusRouting, routedTarget, type RoutedTarget } from '../routing.js';
+import { TargetDispatcher, type DispatchQueue, type QueuedEvent } from '../dispatcher.js';
+import { invokeTarget } from '../delivery.js';
+import { backoffMs } from '../retry.js';
+import { page } from '../paging.js';
+import { alreadyExists, archiveNotFound, busNotFound, limitExceeded, replayNotFound, ruleNotFound } from '../messages.js';
+import { checkEntry, buildEnvelope, entrySize, validatePutEventsRequest, withReplayName } from '../../events/entry.js';
+import { renderTargetInput, validateTarget } from '../input-transform.js';
+import * as validate from '../validate.js';
+import { checkPattern } from '../../events/pattern/index.js';
+import { DDL, SCHEMA_VERSION } from './schema.js';
+import { LogTail } from './log-tail.js';
+import { ReplayRunner, type ReplayHost, type ReplayRow } from './replay-runner.js';
+
+export interface SqliteEventBusOptions extends EventBusOptions {
+  /** Database file, or ':memory:' (tests only: nothing survives). */
+  path: string;
+  /**
+   * EventBridge accepts at most 10 entries per PutEvents; in-process callers that batch more (the pipeline, the
+   * benchmarks) may raise it. The HTTP API always keeps EventBridge's limit.
+   */
+  maxEntriesPerRequest?: number;
+  /** 'process' (default): survives SIGKILL of this process (WAL, synchronous=NORMAL). 'power': also power loss (FULL). */
+  durability?: 'process' | 'power';
+}
+
+const MAX_TARGETS_PER_RULE = 5;
+const MAX_ACTIVE_REPLAYS = 10;
+/** A (bus, event) pair about to be appended: the routing result computed before the transaction. */
+interface Appended {
+  bus: string;
+  json: string;
+  ingestMs: number;
+  size: number;
+  replay: string | null;
+  tids: number[];
+  aids: number[];
+}
+
+interface RuleRow {
+  bus: string;
+  name: string;
+  pattern: string | null;
+  schedule: string | null;
+  state: T.RuleState;
+  description: string | null;
+  role_arn: string | null;
+}
+
+interface ArchiveRow {
+  aid: number;
+  name: string;
+  bus: string;
+  pattern: string | null;
+  description: string | null;
+  retention_days: number;
+  state: T.ArchiveState;
+  created_ms: number;
+  event_count: number;
+  size_bytes: number;
+}
+
+export class SqliteEventBus implements EventBus {
+  private readonly db: Database.Database;
+  private readonly options: CompiledEventBusOptions & { maxEntries: number };
+  private readonly region: Region;
+  private readonly routing = new Map<string, BusRouting>();
+  private readonly dispatchers = new Map<number, TargetDispatcher>();
+  private readonly handlers = new Map<string, T.EventHandler>();
+  private readonly runners = new Map<string, ReplayRunner>();
+  private readonly tails = new Set<LogTail>();
+  private readonly stmt: ReturnType<typeof prepare>;
+  private readonly appendTx: (items: Appended[]) => number[];
+  private closed = false;
+
+  static open(options: SqliteEventBusOptions): SqliteEventBus {
+    return new SqliteEventBus(options);
+  }
+
+  private constructor(options: SqliteEventBusOptions) {
+    const compiled = compileEventBusOptions(options);
+    this.options = { ...compiled, maxEntries: options.maxEntriesPerRequest ?? 10 };
+    this.region = { region: compiled.region, account: compiled.account };
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    try {
+      this.db = new Database(options.path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(DDL);
+      this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+    } catch (err) {
+      throw wrapError(err, 'InternalException', `cannot open bus database ${options.path}: ${(err as Error).message}`);
+    }
+    this.stmt = prepare(this.db);
+    this.invokeEnv.httpTimeoutMs = compiled.httpTimeoutMs;
+    this.appendTx = this.db.transaction((items: Appended[]) => this.appendRows(items));
+    this.ensureDefaultBus();
+    this.loadRouting();
+    for (const dispatcher of this.dispatchers.values()) dispatcher.wake();
+    this.resumeReplays();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  async putEvents(request: T.PutEventsRequest): Promise<T.PutEventsResponse> {
+    this.assertOpen();
+    const entries = request?.Entries;
+    if (Array.isArray(entries) && entries.length > 10 && entries.length <= this.options.maxEntries) {
+      validatePutEventsRequest({ Entries: entries.slice(0, 10) });
+    } else {
+      validatePutEventsRequest(request ?? {});
+    }
+    return this.accept(entries as Array<T.PutEventsRequestEntry & { EventId?: string }>);
+  }
+
+  /** Validates, routes and appends entries; per-entry failures are answered, not thrown (as EventBridge does). */
+  private accept(entries: Array<T.PutEventsRequestEntry & { EventId?: string }>): T.PutEventsResponse {
+    const now = new Date();
+    const results: T.PutEventsResultEntry[] = [];
+    const items: Appended[] = [];
+    for (const entry of entries) {
+      const failure = checkEntry(entry);
+      if (failure) {
+        results.push(failure);
+        continue;
+      }
+      const bus = busNameOf(entry.EventBusName);
+      const routing = this.routing.get(bus);
+      if (!routing) {
+        results.push({ ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` });
+        continue;
+      }
+      const id = entry.EventId ?? randomUUID();
+      const { envelope, json } = buildEnvelope(entry, this.region, id, now);
+      items.push({
+        bus,
+        json,
+        ingestMs: now.getTime(),
+        size: entrySize(entry),
+        replay: null,
+        tids: routing.route(envelope).map((t) => t.tid),
+        aids: routing.archivesFor(envelope),
+      });
+      results.push({ EventId: id });
+    }
+    if (items.length) this.commit(items);
+    const failed = results.filter((r) => r.ErrorCode).length;
+    return { FailedEntryCount: failed, Entries: results };
+  }
+
+  /** Appends in one transaction, then wakes whoever waits on those queues and logs. */
+  private commit(items: Appended[]): void {
+    try {
+      this.appendTx(items);
+    } catch (err) {
+      throw wrapError(err, 'InternalException', `could not store events: ${(err as Error).message}`);
+    }
+    for (const item of items) for (const tid of item.tids) this.dispatchers.get(tid)?.wake();
+    if (this.tails.size) for (const tail of this.tails) tail.wake();
+  }
+
+  private appendRows(items: Appended[]): number[] {
+    const seqs: number[] = [];
+    const archived = new Map<number, { count: number; bytes: number }>();
+    for (const item of items) {
+      const seq = Number(this.stmt.insertEvent.run(item.bus, item.ingestMs, item.size, item.replay, item.json).lastInsertRowid);
+      seqs.push(seq);
+      for (const tid of item.tids) this.stmt.insertPending.run(tid, seq);
+      for (const aid of item.aids) {
+        this.stmt.insertArchived.run(aid, seq);
+        const sum = archived.get(aid) ?? { count: 0, bytes: 0 };
+        sum.count++;
+        sum.bytes += item.size;
+        archived.set(aid, sum);
+      }
+    }
+    for (const [aid, sum] of archived) this.stmt.countArchived.run(sum.count, sum.bytes, aid);
+    return seqs;
+  }
+
+  // ---------------------------------------------------------------- buses
+
+  async createEventBus(request: T.CreateEventBusRequest): Promise<{ EventBusArn: string; Description?: string }> {
+    this.assertOpen();
+    validate.validateCreateEventBus(request);
+    const name = request.Name;
+    if (this.routing.has(name)) throw alreadyExists('Event bus', name, 'Name');
+    const now = Date.now();
+    this.stmt.insertBus.run(name, request.Description ?? null, now, now);
+    this.routing.set(name, new BusRouting());
+    const arn = busArn(this.region, name);
+    return request.Description === undefined ? { EventBusArn: arn } : { EventBusArn: arn, Description: request.Description };
+  }
+
+  async describeEventBus(request: { Name?: string }): Promise<T.EventBusDescription> {
+    this.assertOpen();
+    const name = busNameOf(request?.Name);
+    const row = this.stmt.getBus.get(name) as BusRow | undefined;
+    if (!row) throw busNotFound(name);
+    return this.toBusDescription(row);
+  }
+
+  async listEventBuses(request: T.ListEventBusesRequest): Promise<{ EventBuses: T.EventBusDescription[]; NextToken?: string }> {
+    this.assertOpen();
+    validate.validateListLimit(request?.Limit);
+    const rows = (this.stmt.listBuses.all() as BusRow[]).filter((b) => !request?.NamePrefix || b.name.startsWith(request.NamePrefix));
+    const { items, next } = page(rows, (b) => b.name, request?.Limit, request?.NextToken);
+    return withToken({ EventBuses: items.map((b) => this.toBusDescription(b)) }, next);
+  }
+
+  async deleteEventBus(request: { Name: string }): Promise<void> {
+    this.assertOpen();
+    const name = busNameOf(request?.Name);
+    if (name === 'default') throw new ReflowError('ValidationException', 'Cannot delete event bus default.', { field: 'Name' });
+    const routing = this.routing.get(name);
+    if (!routing) return; // EventBridge answers a delete of a missing bus with success
+    for (const target of routing.allTargets()) this.dropDispatcher(target.tid);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM pending WHERE tid IN (SELECT tid FROM targets WHERE bus = ?)').run(name);
+      this.db.prepare('DELETE FROM targets WHERE bus = ?').run(name);
+      this.db.prepare('DELETE FROM rules WHERE bus = ?').run(name);
+      this.db.prepare('DELETE FROM buses WHERE name = ?').run(name);
+    })();
+    this.routing.delete(name);
+  }
+
+  private toBusDescription(row: BusRow): T.EventBusDescription {
+    const out: T.EventBusDescription = {
+      Name: row.name,
+      Arn: busArn(this.region, row.name),
+      CreationTime: new Date(row.created_ms),
+      LastModifiedTime: new Date(row.modified_ms),
+    };
+    if (row.description !== null) out.Description = row.description;
+    return out;
+  }
+
+  // ---------------------------------------------------------------- rules
+
+  async putRule(request: T.PutRuleRequest): Promise<{ RuleArn: string }> {
+    this.assertOpen();
+    validate.validatePutRule(request);
+    const bus = busNameOf(request.EventBusName);
+    const routing = this.busRouting(bus);
+    if (request.ScheduleExpression !== undefined) {
+      throw new ReflowError(
+        'ValidationException',
+        'ScheduleExpression is not supported yet: schedules arrive with workflows. Use EventPattern.',
+        { field: 'ScheduleExpression' },
+      );
+    }
+    if (request.EventPattern === undefined) {
+      throw new ReflowError('ValidationException', 'Parameter(s) EventPattern or ScheduleExpression must be specified.', { field: 'EventPattern' });
+    }
+    throwIfInvalidPattern(request.EventPattern);
+    const existing = this.stmt.getRule.get(bus, request.Name) as RuleRow | undefined;
+    const state = request.State ?? existing?.state ?? 'ENABLED';
+    this.stmt.upsertRule.run(bus, request.Name, request.EventPattern, state, request.Description ?? null, request.RoleArn ?? null, Date.now());
+    const arn = ruleArn(this.region, bus, request.Name);
+    routing.setRule(request.Name, arn, request.EventPattern, state === 'ENABLED');
+    return { RuleArn: arn };
+  }
+
+  async describeRule(request: T.RuleRef): Promise<T.RuleDescription> {
+    this.assertOpen();
+    const bus = busNameOf(request?.EventBusName);
+    this.busRouting(bus);
+    const row = this.stmt.getRule.get(bus, request?.Name) as RuleRow | undefined;
+    if (!row) throw ruleNotFound(String(request?.Name), bus);
+    return { ...this.toRuleDescription(row), CreatedBy: this.region.account };
+  }
+
+  async listRules(request: T.ListRulesRequest): Promise<{ Rules: T.RuleDescription[]; NextToken?: string }> {
+    this.assertOpen();
+    validate.validateListLimit(request?.Limit);
+    const bus = busNameOf(request?.EventBusName);
+    this.busRouting(bus);
+    const rows = (this.stmt.listRules.all(bus) as RuleRow[]).filter((r) => !request?.NamePrefix || r.name.startsWith(request.NamePrefix));
+    const { items, next } = page(rows, (r) => r.name, request?.Limit, request?.NextToken);
+    return withToken({ Rules: items.map((r) => this.toRuleDescription(r)) }, next);
+  }
+
+  async enableRule(request: T.RuleRef): Promise<void> {
+    this.setRuleState(request, 'ENABLED');
+  }
+
+  async disableRule(request: T.RuleRef): Promise<void> {
+    this.setRuleState(request, 'DISABLED');
+  }
+
+  private setRuleState(request: T.RuleRef, state: T.RuleState): void {
+    this.assertOpen();
+    const bus = busNameOf(request?.EventBusName);
+    const routing = this.busRouting(bus);
+    const row = this.stmt.getRule.get(bus, request?.Name) as RuleRow | undefined;
+    if (!row) throw ruleNotFound(String(request?.Name), bus);
+    this.stmt.setRuleState.run(state, bus, row.name);
+    routing.setRule(row.name, ruleArn(this.region, bus, row.name), row.pattern ?? undefined, state === 'ENABLED');
+  }
+
+  async deleteRule(request: T.RuleRef & { Force?: boolean }): Promise<void> {
+    this.assertOpen();
+    const bus = busNameOf(request?.EventBusName);
+    const routing = this.busRouting(bus);
+    const row = this.stmt.getRule.get(bus, request?.Name) as RuleRow | undefined;
+    if (!row) return; // as EventBridge: deleting a missing rule succeeds
+    if (routing.targetsOf(row.name).length > 0) {
+      throw new ReflowError('ValidationException', "Rule can't be deleted since it has targets.", { field: 'Name' });
+    }
+    this.stmt.deleteRule.run(bus, row.name);
+    routing.deleteRule(row.name);
+  }
+
+  private toRuleDescription(row: RuleRow): T.RuleDescription {
+    const out: T.RuleDescription = {
+      Name: row.name,
+      Arn: ruleArn(this.region, row.bus, row.name),
+      EventBusName: row.bus,
+      State: row.state,
+    };
+    if (row.pattern !== null) out.EventPattern = row.pattern;
+    if (row.schedule !== null) out.ScheduleExpression = row.schedule;
+    if (row.description !== null) out.Description = row.description;
+    if (row.role_arn !== null) out.RoleArn = row.role_arn;
+    return out;
+  }
+
+  // ---------------------------------------------------------------- targets
+
+  async putTargets(request: T.PutTargetsRequest): Promise<T.TargetsResponse> {
+    this.assertOpen();
+    validate.validatePutTargets(request);
+    request.Targets.forEach((target, index) => validateTarget(target, index));
+    const bus = busNameOf(request.EventBusName);
+    const routing = this.busRouting(bus);
+    const rule = this.stmt.getRule.get(bus, request.Rule) as RuleRow | undefined;
+    if (!rule) throw ruleNotFound(request.Rule, bus);
+    const current = routing.targetsOf(rule.name);
+    const ids = new Set([...current.map((t) => t.target.Id), ...request.Targets.map((t) => t.Id)]);
+    if (ids.size > MAX_TARGETS_PER_RULE) throw limitExceeded('Targets');
+
+    const arn = ruleArn(this.region, bus, rule.name);
+    const updated = new Map(current.map((t) => [t.target.Id, t]));
+    this.db.transaction(() => {
+      for (const target of request.Targets) {
+        const spec = JSON.stringify(target);
+        const tid = Number((this.stmt.upsertTarget.get(bus, rule.name, target.Id, target.Arn, spec) as { tid: number }).tid);
+        updated.set(target.Id, routedTarget(tid, bus, rule.name, arn, target));
+      }
+    })();
+    routing.setTargets(rule.name, [...updated.values()]);
+    for (const route of updated.values()) this.ensureDispatcher(route);
+    return { FailedEntryCount: 0, FailedEntries: [] };
+  }
+
+  async removeTargets(request: T.RemoveTargetsRequest): Promise<T.TargetsResponse> {
+    this.assertOpen();
+    validate.validateRemoveTargets(request);
+    const bus = busNameOf(request.EventBusName);
+    const routing = this.busRouting(bus);
+    const rule = this.stmt.getRule.get(bus, request.Rule) as RuleRow | undefined;
+    if (!rule) throw ruleNotFound(request.Rule, bus);
+    const remove = new Set(request.Ids);
+    const current = routing.targetsOf(rule.name);
+    const gone = current.filter((t) => remove.has(t.target.Id));
+    // Undelivered events of a removed target are dropped with it, as in EventBridge.
+    this.db.transaction(() => {
+      for (const t of gone) {
+        this.stmt.deletePendingOf.run(t.tid);
+        this.stmt.deleteTarget.run(t.tid);
+      }
+    })();
+    for (const t of gone) this.dropDispatcher(t.tid);
+    routing.setTargets(rule.name, current.filter((t) => !remove.has(t.target.Id)));
+    return { FailedEntryCount: 0, FailedEntries: [] };
+  }
+
+  async listTargetsByRule(request: T.ListTargetsByRuleRequest): Promise<{ Targets: T.Target[]; NextToken?: string }> {
+    this.assertOpen();
+    validate.validateListLimit(request?.Limit);
+    const bus = busNameOf(request?.EventBusName);
+    const routing = this.busRouting(bus);
+    const rule = this.stmt.getRule.get(bus, request?.Rule) as RuleRow | undefined;
+    if (!rule) throw ruleNotFound(String(request?.Rule), bus);
+    const targets = routing.targetsOf(rule.name).map((t) => t.target).sort((a, b) => (a.Id < b.Id ? -1 : a.Id > b.Id ? 1 : 0));
+    const { items, next } = page(targets, (t) => t.Id, request.Limit, request.NextToken);
+    return withToken({ Targets: items }, next);
+  }
+
+  async listRuleNamesByTarget(request: T.ListRuleNamesByTargetRequest): Promise<{ RuleNames: string[]; NextToken?: string }> {
+    this.assertOpen();
+    validate.validateListLimit(request?.Limit);
+    const bus = busNameOf(request?.EventBusName);
+    this.busRouting(bus);
+    const names = (this.stmt.rulesByTarget.all(bus, request?.TargetArn) as Array<{ rule: string }>).map((r) => r.rule);
+    const { items, next } = page(names, (n) => n, request.Limit, request.NextToken);
+    return withToken({ RuleNames: items }, next);
+  }
+
+  // ---------------------------------------------------------------- archives
+
+  async createArchive(request: T.CreateArchiveRequest): Promise<{ ArchiveArn: string; State: T.ArchiveState; CreationTime: Date }> {
+    this.assertOpen();
+    validate.validateCreateArchive(request);
+    const bus = this.busOfArn(request.EventSourceArn, 'EventSourceArn');
+    const routing = this.busRouting(bus);
+    if (this.stmt.getArchive.get(request.ArchiveName)) throw alreadyExists('Archive', request.ArchiveName, 'ArchiveName');
+    if (request.EventPattern !== undefined) throwIfInvalidPattern(request.EventPattern);
+    const now = Date.now();
+    const aid = Number(
+      this.stmt.insertArchive.run(request.ArchiveName, bus, request.EventPattern ?? null, request.Description ?? null, request.RetentionDays ?? 0, now)
+        .lastInsertRowid,
+    );
+    routing.setArchive(aid, request.EventPattern);
+    return { ArchiveArn: archiveArn(this.region, request.ArchiveName), State: 'ENABLED', CreationTime: new Date(now) };
+  }
+
+  async describeArchive(request: { ArchiveName: string }): Promise<T.ArchiveDescription> {
+    this.assertOpen();
+    const row = this.stmt.getArchive.get(request?.ArchiveName) as ArchiveRow | undefined;
+    if (!row) throw archiveNotFound(String(request?.ArchiveName));
+    return this.toArchiveDescription(row);
+  }
+
+  async listArchives(request: T.ListArchivesRequest): Promise<{ Archives: T.ArchiveDescription[]; NextToken?: string }> {
+    this.assertOpen();
+    validate.validateListLimit(request?.Limit);
+    let bus: string | undefined;
+    if (request?.EventSourceArn) {
+      bus = this.busOfArn(request.EventSourceArn, 'EventSourceArn');
+      this.busRouting(bus);
+    }
+    const rows = (this.stmt.listArchives.all() as ArchiveRow[]).filter(
+      (a) =>
+        (!request?.NamePrefix || a.name.startsWith(request.NamePrefix)) &&
+        (!bus || a.bus === bus) &&
+        (!request?.State || a.state === request.State),
+    );
+    const { items, next } = page(rows, (a) => a.name, request?.Limit, request?.NextToken);
+    // List entries carry fewer members than DescribeArchive, as EventBridge answers.
+    const archives = items.map((row) => {
+      const { ArchiveArn: _a, Description: _d, EventPattern: _p, ...summary } = this.toArchiveDescription(row);
+      return summary as T.ArchiveDescription;
+    });
+    return withToken({ Archives: archives }, next);
+  }
+
+  async updateArchive(request: T.UpdateArchiveRequest): Promise<{ ArchiveArn: string; State: T.ArchiveState; CreationTime: Date }> {
+    this.assertOpen();
+    validate.validateUpdateArchive(request);
+    const row = this.stmt.getArchive.get(request.ArchiveName) as ArchiveRow | undefined;
+    if (!row) throw archiveNotFound(request.ArchiveName);
+    if (request.EventPattern !== undefined) throwIfInvalidPattern(request.EventPattern);
+    const pattern = request.EventPattern ?? row.pattern;
+    this.stmt.updateArchive.run(pattern, request.Description ?? row.description, request.RetentionDays ?? row.retention_days, row.aid);
+    this.routing.get(row.bus)?.setArchive(row.aid, pattern ?? undefined);
+    return { ArchiveArn: archiveArn(this.region, row.name), State: row.state, CreationTime: new Date(row.created_ms) };
+  }
+
+  async deleteArchive(request: { ArchiveName: string }): Promise<void> {
+    this.assertOpen();
+    const row = this.stmt.getArchive.get(request?.ArchiveName) as ArchiveRow | undefined;
+    if (!row) throw archiveNotFound(String(request?.ArchiveName));
+    this.db.transaction(() => {
+      this.stmt.deleteArchived.run(row.aid);
+      this.stmt.deleteArchive.run(row.aid);
+    })();
+    this.routing.get(row.bus)?.deleteArchive(row.aid);
+  }
+
+  private toArchiveDescription(row: ArchiveRow): T.ArchiveDescription {
+    const out: T.ArchiveDescription = {
+      ArchiveArn: archiveArn(this.region, row.name),
+      ArchiveName: row.name,
+      EventSourceArn: busArn(this.region, row.bus),
+      State: row.state,
+      RetentionDays: row.retention_days,
+      SizeBytes: row.size_bytes,
+      EventCount: row.event_count,
+      CreationTime: new Date(row.created_ms),
+    };
+    if (row.description !== null) out.Description = row.description;
+    if (row.pattern !== null) out.EventPattern = row.pattern;
+    return out;
+  }
+
+  // ---------------------------------------------------------------- replays
+
+  async startReplay(request: T.StartReplayRequest): Promise<{ ReplayArn: string; State: T.ReplayState; ReplayStartTime: Date }> {
+    this.assertOpen();
+    validate.validateStartReplay(request);
+    const archiveName = parseEventsArn(request.EventSourceArn)?.name ?? request.EventSourceArn;
+    const archive = this.stmt.getArchive.get(archiveName) as ArchiveRow | undefined;
+    if (!archive) {
+      throw new ReflowError('ValidationException', `Parameter EventSourceArn is not valid. Reason: Archive ${archiveName} does not exist.`, {
+        field: 'EventSourceArn',
+      });
+    }
+    const destination = this.busOfArn(request.Destination.Arn, 'Destination.Arn');
+    this.busRouting(destination);
+    if (destination !== archive.bus) {
+      throw new ReflowError('ValidationException', 'Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted.', {
+        field: 'Destination.Arn',
+      });
+    }
+    for (const filter of request.Destination.FilterArns ?? []) {
+      const rule = parseRuleArn(filter);
+      if (!rule || rule.bus !== destination) {
+        throw new ReflowError('ValidationException', `Parameter Destination.FilterArns is not valid. Reason: ${filter} is not a rule of event bus ${destination}.`, {
+          field: 'Destination.FilterArns',
+        });
+      }
+    }
+    if (this.stmt.getReplay.get(request.ReplayName)) throw alreadyExists('Replay', request.ReplayName, 'ReplayName');
+    const active = (this.stmt.countActiveReplays.get() as { n: number }).n;
+    if (active >= MAX_ACTIVE_REPLAYS) throw limitExceeded('ReplayName');
+
+    const startMs = request.EventStartTime.getTime();
+    const endMs = request.EventEndTime.getTime();
+    const total = (this.stmt.countReplayable.get(archive.aid, startMs, endMs) as { n: number }).n;
+    const now = Date.now();
+    this.stmt.insertReplay.run(
+      request.ReplayName,
+      request.Description ?? null,
+      archive.name,
+      archive.aid,
+      request.EventSourceArn,
+      startMs,
+      endMs,
+      JSON.stringify(request.Destination),
+      now,
+      total,
+    );
+    this.launchReplay(request.ReplayName);
+    return { ReplayArn: replayArn(this.region, request.ReplayName), State: 'STARTING', ReplayStartTime: new Date(now) };
+  }
+
+  async describeReplay(request: { ReplayName: string }): Promise<T.ReplayDescription> {
+    this.assertOpen();
+    const row = this.stmt.getReplay.get(request?.ReplayName) as ReplayRow | undefined;
+    if (!row) throw replayNotFound(String(request?.ReplayName));
+    return this.toReplayDescription(row, true);
+  }
+
+  async listReplays(request: T.ListReplaysRequest): Promise<{ Replays: T.ReplayDescription[]; NextToken?: string }> {
+    this.assertOpen();
+    validate.validateListLimit(request?.Limit);
+    const rows = (this.stmt.listReplays.all() as ReplayRow[]).filter(
+      (r) =>
+        (!request?.NamePrefix || r.name.startsWith(request.NamePrefix)) &&
+        (!request?.State || r.state === request.State) &&
+        (!request?.EventSourceArn || r.source_arn === request.EventSourceArn),
+    );
+    const { items, next } = page(rows, (r) => r.name, request?.Limit, request?.NextToken);
+    return withToken({ Replays: items.map((r) => this.toReplayDescription(r, false)) }, next);
+  }
+
+  async cancelReplay(request: { ReplayName: string }): Promise<{ ReplayArn: string; State: T.ReplayState }> {
+    this.assertOpen();
+    const row = this.stmt.getReplay.get(request?.ReplayName) as ReplayRow | undefined;
+    if (!row) throw replayNotFound(String(request?.ReplayName));
+    if (row.state !== 'STARTING' && row.state !== 'RUNNING') {
+      throw new ReflowError('IllegalStatusException', `Replay ${row.name} is not in a valid state for this operation.`, { field: 'ReplayName' });
+    }
+    this.stmt.setReplayState.run('CANCELLING', null, null, row.name);
+    this.runners.get(row.name)?.cancel();
+    return { ReplayArn: replayArn(this.region, row.name), State: 'CANCELLING' };
+  }
+
+  private toReplayDescription(row: ReplayRow, full: boolean): T.ReplayDescription {
+    const out: T.ReplayDescription = {
+      ReplayName: row.name,
+      ReplayArn: replayArn(this.region, row.name),
+      State: row.state,
+      EventSourceArn: row.source_arn,
+      Destination: JSON.parse(row.destination) as T.ReplayDestination,
+      EventStartTime: new Date(row.start_ms),
+      EventEndTime: new Date(row.end_ms),
+      ReplayStartTime: new Date(row.replay_start_ms),
+    };
+    if (row.description !== null) out.Description = row.description;
+    if (row.state_reason !== null) out.StateReason = row.state_reason;
+    if (row.last_replayed_ms !== null) out.EventLastReplayedTime = new Date(row.last_replayed_ms);
+    if (row.replay_end_ms !== null) out.ReplayEndTime = new Date(row.replay_end_ms);
+    if (full) {
+      out.Progress = { EventsReplayed: row.replayed, EventsTotal: Math.max(row.total, row.replayed) };
+      return out;
+    }
+    // List entries carry fewer members than DescribeReplay, as EventBridge answers.
+    const { ReplayArn: _a, Destination: _d, Description: _s, ...summary } = out;
+    return summary as T.ReplayDescription;
+  }
+
+  private resumeReplays(): void {
+    for (const row of this.stmt.listReplays.all() as ReplayRow[]) {
+      if (row.state === 'CANCELLING') this.stmt.setReplayState.run('CANCELLED', null, Date.now(), row.name);
+      else if (row.state === 'STARTING' || row.state === 'RUNNING') this.launchReplay(row.name);
+    }
+  }
+
+  private launchReplay(name: string): void {
+    const runner = new ReplayRunner(this.replayHost, name, this.options.replayBatchSize);
+    this.runners.set(name, runner);
+    void runner.run().finally(() => this.runners.delete(name));
+  }
+
+  private readonly replayHost: ReplayHost = {
+    load: (name) => this.stmt.getReplay.get(name) as ReplayRow | undefined,
+    setState: (name, state, reason) =>
+      this.stmt.setReplayState.run(state, reason ?? null, state === 'RUNNING' ? null : Date.now(), name),
+    nextBatch: (row, limit) => this.stmt.replayBatch.all(row.aid, row.cursor_seq, row.start_ms, row.end_ms, limit) as Array<{ seq: number; ingest_ms: number; json: string }>,
+    append: (row, batch) => this.appendReplayed(row, batch),
+  };
+
+  /** Routes one batch of archived events to the destination rules and commits it with the replay's cursor. */
+  private appendReplayed(row: ReplayRow, batch: Array<{ seq: number; ingest_ms: number; json: string }>): void {
+    const destination = JSON.parse(row.destination) as T.ReplayDestination;
+    const bus = this.busOfArn(destination.Arn, 'Destination.Arn');
+    const routing = this.busRouting(bus);
+    const only = destination.FilterArns?.length
+      ? new Set(destination.FilterArns.map((arn) => parseRuleArn(arn)?.rule).filter((n): n is string => !!n))
+      : undefined;
+    const now = Date.now();
+    const items: Appended[] = batch.map((archived) => {
+      const envelope = JSON.parse(archived.json) as T.EventEnvelope;
+      envelope['replay-name'] = row.name;
+      return {
+        bus,
+        json: withReplayName(archived.json, envelope, row.name),
+        ingestMs: now,
+        size: 0,
+        replay: row.name,
+        tids: routing.route(envelope, only).map((t) => t.tid),
+        aids: [],
+      };
+    });
+    const last = batch[batch.length - 1]!;
+    this.db.transaction(() => {
+      this.appendRows(items);
+      this.stmt.advanceReplay.run(last.seq, batch.length, last.ingest_ms, row.name);
+    })();
+    for (const item of items) for (const tid of item.tids) this.dispatchers.get(tid)?.wake();
+    if (this.tails.size) for (const tail of this.tails) tail.wake();
+  }
+
+  // ---------------------------------------------------------------- Reflow's additions
+
+  registerHandler(name: string, handler: T.EventHandler): void {
+    this.handlers.set(name, handler);
+    // Deliveries that were waiting for this handler can go now.
+    for (const dispatcher of this.dispatchers.values()) dispatcher.wake();
+  }
+
+  async listDeadLetters(request: T.ListDeadLettersRequest): Promise<{ DeadLetters: T.DeadLetter[]; NextToken?: string }> {
+    this.assertOpen();
+    const limit = request?.Limit && request.Limit > 0 ? Math.min(request.Limit, 1000) : 100;
+    const after = request?.NextToken ? Number(Buffer.from(request.NextToken, 'base64url').toString()) : 0;
+    if (!Number.isInteger(after)) throw new ReflowError('ValidationException', 'The NextToken provided is invalid.', { field: 'NextToken' });
+    const rows = this.stmt.listDeadLetters.all(after, request?.EventBusName ?? null, request?.Rule ?? null, limit + 1) as DeadLetterRow[];
+    const more = rows.length > limit;
+    const items = rows.slice(0, limit).map((r) => {
+      const letter: T.DeadLetter = {
+        EventBusName: r.bus,
+        Rule: r.rule,
+        TargetId: r.target_id,
+        TargetArn: r.target_arn,
+        Event: JSON.parse(r.json) as T.EventEnvelope,
+        Attempts: r.attempts,
+        LastError: r.last_error,
+        Time: new Date(r.time_ms),
+      };
+      if (r.dlq_arn) letter.DeadLetterArn = r.dlq_arn;
+      return letter;
+    });
+    const next = more ? Buffer.from(String(rows[limit - 1]!.id)).toString('base64url') : undefined;
+    return withToken({ DeadLetters: items }, next);
+  }
+
+  tail(options: T.TailOptions): Subscription<T.TailedEvent> {
+    this.assertOpen();
+    const bus = busNameOf(options?.EventBusName);
+    this.busRouting(bus);
+    if (options?.EventPattern !== undefined) throwIfInvalidPattern(options.EventPattern);
+    const start = options?.After ?? (this.stmt.maxSeq.get() as { seq: number | null }).seq ?? 0;
+    const tail = new LogTail(
+      (after, limit) => this.stmt.tailBatch.all(bus, after, limit) as Array<{ seq: number; json: string }>,
+      start,
+      options?.EventPattern,
+      () => this.tails.delete(tail),
+    );
+    this.tails.add(tail);
+    tail.wake();
+    return tail;
+  }
+
+  async drain(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const replaying = this.runners.size > 0;
+      const pending = (this.stmt.countPendingLive.get() as { n: number }).n;
+      const busy = [...this.dispatchers.values()].some((d) => !d.idle);
+      if (!replaying && pending === 0 && !busy) return;
+      if (Date.now() > deadline) {
+        throw new ReflowError('InternalException', `drain timed out: ${pending} deliveries pending, ${this.runners.size} replays running`);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const runner of this.runners.values()) runner.stop();
+    for (const dispatcher of this.dispatchers.values()) dispatcher.stop();
+    await Promise.all([...this.dispatchers.values()].map((d) => d.whenIdle()));
+    await Promise.all([...this.runners.values()].map((r) => r.stopped));
+    for (const tail of [...this.tails]) await tail.close();
+    this.db.close();
+  }
+
+  // ---------------------------------------------------------------- delivery
+
+  private readonly queue: DispatchQueue = {
+    head: (tid, after, limit) => this.stmt.head.all(tid, after, limit) as QueuedEvent[],
+    ack: (tid, seq) => {
+      this.stmt.ack.run(tid, seq);
+    },
+    recordAttempts: (tid, seq, attempts) => {
+      this.stmt.recordAttempts.run(attempts, tid, seq);
+    },
+    deadLetter: (route, event, attempts, error) => {
+      this.db.transaction(() => {
+        this.stmt.insertDeadLetter.run(
+          route.bus,
+          route.rule,
+          route.target.Id,
+          route.target.Arn,
+          route.target.DeadLetterConfig?.Arn ?? null,
+          event.seq,
+          event.json,
+          attempts,
+          error,
+          Date.now(),
+        );
+        this.stmt.deletePending.run(route.tid, event.seq);
+      })();
+    },
+    deliver: async (route, event, attempt) => {
+      const envelope = JSON.parse(event.json) as T.EventEnvelope;
+      const payload = renderTargetInput(route.target, envelope, event.json, {
+        ruleArn: route.ruleArn,
+        ruleName: route.rule,
+        ingestionTime: new Date(event.ingestMs),
+      });
+      await invokeTarget(this.invokeEnv, route.target, route.kind, payload, () => ({
+        event: envelope,
+        rule: route.rule,
+        eventBusName: route.bus,
+        targetId: route.target.Id,
+        attempt,
+      }));
+    },
+    retryDelayMs: (retry) => backoffMs(retry, this.options.retryBaseDelayMs, this.options.maxRetryDelayMs),
+  };
+
+  private readonly invokeEnv = {
+    handlers: this.handlers,
+    httpTimeoutMs: 0, // set in the constructor, once the options are compiled
+    forward: async (bus: string, eventJson: string) => {
+      const event = JSON.parse(eventJson) as T.EventEnvelope;
+      const result = this.accept([
+        {
+          EventBusName: bus,
+          Source: event.source,
+          DetailType: event['detail-type'],
+          Detail: JSON.stringify(event.detail),
+          Resources: event.resources,
+          Time: event.time,
+          EventId: event.id,
+        },
+      ]);
+      const failure = result.Entries[0];
+      if (failure?.ErrorCode) throw new Error(`${failure.ErrorCode}: ${failure.ErrorMessage}`);
+    },
+  };
+
+  private ensureDispatcher(route: RoutedTarget): void {
+    const existing = this.dispatchers.get(route.tid);
+    if (existing) {
+      existing.route = route;
+      existing.wake();
+      return;
+    }
+    const dispatcher = new TargetDispatcher(this.queue, route);
+    this.dispatchers.set(route.tid, dispatcher);
+    dispatcher.wake();
+  }
+
+  private dropDispatcher(tid: number): void {
+    this.dispatchers.get(tid)?.stop();
+    this.dispatchers.delete(tid);
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  private ensureDefaultBus(): void {
+    const now = Date.now();
+    this.stmt.insertBusIfMissing.run('default', null, now, now);
+  }
+
+  private loadRouting(): void {
+    for (const bus of this.stmt.listBuses.all() as BusRow[]) this.routing.set(bus.name, new BusRouting());
+    for (const rule of this.db.prepare('SELECT * FROM rules').all() as RuleRow[]) {
+      this.routing.get(rule.bus)?.setRule(rule.name, ruleArn(this.region, rule.bus, rule.name), rule.pattern ?? undefined, rule.state === 'ENABLED');
+    }
+    const byRule = new Map<string, RoutedTarget[]>();
+    for (const row of this.db.prepare('SELECT tid, bus, rule, spec FROM targets ORDER BY tid').all() as Array<{ tid: number; bus: string; rule: string; spec: string }>) {
+      const route = routedTarget(row.tid, row.bus, row.rule, ruleArn(this.region, row.bus, row.rule), JSON.parse(row.spec) as T.Target);
+      const key = `${row.bus}\u0000${row.rule}`;
+      byRule.set(key, [...(byRule.get(key) ?? []), route]);
+      this.dispatchers.set(row.tid, new TargetDispatcher(this.queue, route));
+    }
+    for (const [key, routes] of byRule) {
+      const [bus, rule] = key.split('\u0000') as [string, string];
+      this.routing.get(bus)?.setTargets(rule, routes);
+    }
+    for (const archive of this.stmt.listArchives.all() as ArchiveRow[]) {
+      this.routing.get(archive.bus)?.setArchive(archive.aid, archive.pattern ?? undefined);
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private busRouting(bus: string): BusRouting {
+    const routing = this.routing.get(bus);
+    if (!routing) throw busNotFound(bus);
+    return routing;
+  }
+
+  private busOfArn(arn: string, field: string): string {
+    const parsed = parseEventsArn(arn);
+    if (!parsed || parsed.type !== 'event-bus') {
+      throw new ReflowError('ValidationException', `Parameter ${field} is not valid. Reason: Provided Arn is not in correct format.`, { field });
+    }
+    return parsed.name;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ReflowError('InternalException', 'the event bus is closed');
+  }
+}
+
+interface BusRow {
+  name: string;
+  description: string | null;
+  created_ms: number;
+  modified_ms: number;
+}
+
+interface DeadLetterRow {
+  id: number;
+  bus: string;
+  rule: string;
+  target_id: string;
+  target_arn: string;
+  dlq_arn: string | null;
+  json: string;
+  attempts: number;
+  last_error: string;
+  time_ms: number;
+}
+
+function throwIfInvalidPattern(pattern: string): void {
+  const error = checkPattern(pattern);
+  if (error) throw error;
+}
+
+function withToken<R extends object>(result: R, next: string | undefined): R & { NextToken?: string } {
+  return next === undefined ? result : { ...result, NextToken: next };
+}
+
+function prepare(db: Database.Database) {
+  return {
+    insertEvent: db.prepare('INSERT INTO events (bus, ingest_ms, size, replay, json) VALUES (?, ?, ?, ?, ?)'),
+    insertPending: db.prepare('INSERT INTO pending (tid, seq) VALUES (?, ?)'),
+    insertArchived: db.prepare('INSERT INTO archive_events (aid, seq) VALUES (?, ?)'),
+    countArchived: db.prepare('UPDATE archives SET event_count = event_count + ?, size_bytes = size_bytes + ? WHERE aid = ?'),
+    maxSeq: db.prepare('SELECT MAX(seq) AS seq FROM events'),
+
+    insertBus: db.prepare('INSERT INTO buses (name, description, created_ms, modified_ms) VALUES (?, ?, ?, ?)'),
+    insertBusIfMissing: db.prepare('INSERT OR IGNORE INTO buses (name, description, created_ms, modified_ms) VALUES (?, ?, ?, ?)'),
+    getBus: db.prepare('SELECT * FROM buses WHERE name = ?'),
+    listBuses: db.prepare('SELECT * FROM buses ORDER BY name'),
+
+    getRule: db.prepare('SELECT * FROM rules WHERE bus = ? AND name = ?'),
+    listRules: db.prepare('SELECT * FROM rules WHERE bus = ? ORDER BY name'),
+    upsertRule: db.prepare(
+      `INSERT INTO rules (bus, name, pattern, schedule, state, description, role_arn, created_ms) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)
+       ON CONFLICT (bus, name) DO UPDATE SET pattern = excluded.pattern, state = excluded.state,
+         description = excluded.description, role_arn = excluded.role_arn`,
+    ),
+    setRuleState: db.prepare('UPDATE rules SET state = ? WHERE bus = ? AND name = ?'),
+    deleteRule: db.prepare('DELETE FROM rules WHERE bus = ? AND name = ?'),
+    rulesByTarget: db.prepare('SELECT DISTINCT rule FROM targets WHERE bus = ? AND arn = ? ORDER BY rule'),
+
+    upsertTarget: db.prepare(
+      `INSERT INTO targets (bus, rule, id, arn, spec) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (bus, rule, id) DO UPDATE SET arn = excluded.arn, spec = excluded.spec RETURNING tid`,
+    ),
+    deleteTarget: db.prepare('DELETE FROM targets WHERE tid = ?'),
+
+    head: db.prepare(
+      `SELECT p.seq AS seq, p.attempts AS attempts, e.ingest_ms AS ingestMs, e.json AS json
+       FROM pending p JOIN events e ON e.seq = p.seq WHERE p.tid = ? AND p.seq > ? ORDER BY p.seq LIMIT ?`,
+    ),
+    ack: db.prepare('DELETE FROM pending WHERE tid = ? AND seq <= ?'),
+    recordAttempts: db.prepare('UPDATE pending SET attempts = ? WHERE tid = ? AND seq = ?'),
+    deletePending: db.prepare('DELETE FROM pending WHERE tid = ? AND seq = ?'),
+    deletePendingOf: db.prepare('DELETE FROM pending WHERE tid = ?'),
+    countPendingLive: db.prepare('SELECT COUNT(*) AS n FROM pending WHERE tid IN (SELECT tid FROM targets)'),
+    insertDeadLetter: db.prepare(
+      `INSERT INTO dead_letters (bus, rule, target_id, target_arn, dlq_arn, seq, json, attempts, last_error, time_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    listDeadLetters: db.prepare(
+      `SELECT * FROM dead_letters WHERE id > ? AND (?2 IS NULL OR bus = ?2) AND (?3 IS NULL OR rule = ?3) ORDER BY id LIMIT ?4`,
+    ),
+
+    getArchive: db.prepare('SELECT * FROM archives WHERE name = ?'),
+    listArchives: db.prepare('SELECT * FROM archives ORDER BY name'),
+    insertArchive: db.prepare(
+      `INSERT INTO archives (name, bus, pattern, description, retention_days, state, created_ms) VALUES (?, ?, ?, ?, ?, 'ENABLED', ?)`,
+    ),
+    updateArchive: db.prepare('UPDATE archives SET pattern = ?, description = ?, retention_days = ? WHERE aid = ?'),
+    deleteArchive: db.prepare('DELETE FROM archives WHERE aid = ?'),
+    deleteArchived: db.prepare('DELETE FROM archive_events WHERE aid = ?'),
+
+    getReplay: db.prepare('SELECT * FROM replays WHERE name = ?'),
+    listReplays: db.prepare('SELECT * FROM replays ORDER BY name'),
+    countActiveReplays: db.prepare(`SELECT COUNT(*) AS n FROM replays WHERE state IN ('STARTING', 'RUNNING')`),
+    insertReplay: db.prepare(
+      `INSERT INTO replays (name, description, archive, aid, source_arn, start_ms, end_ms, destination, state, replay_start_ms, total)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'STARTING', ?, ?)`,
+    ),
+    setReplayState: db.prepare('UPDATE replays SET state = ?, state_reason = ?, replay_end_ms = ? WHERE name = ?'),
+    advanceReplay: db.prepare(
+      'UPDATE replays SET cursor_seq = ?, replayed = replayed + ?, last_replayed_ms = ? WHERE name = ?',
+    ),
+    countReplayable: db.prepare(
+      `SELECT COUNT(*) AS n FROM archive_events a JOIN events e ON e.seq = a.seq WHERE a.aid = ? AND e.ingest_ms >= ? AND e.ingest_ms < ?`,
+    ),
+    replayBatch: db.prepare(
+      `SELECT e.seq AS seq, e.ingest_ms AS ingest_ms, e.json AS json FROM archive_events a JOIN events e ON e.seq = a.seq
+       WHERE a.aid = ? AND a.seq > ? AND e.ingest_ms >= ? AND e.ingest_ms < ? ORDER BY a.seq LIMIT ?`,
+    ),
+    tailBatch: db.prepare('SELECT seq, json FROM events WHERE bus = ? AND seq > ? ORDER BY seq LIMIT ?'),
+  };
+}
