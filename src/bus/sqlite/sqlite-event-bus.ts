@@ -888,9 +888,10 @@ interface DeadLetterRow {
   time_ms: number;
 }
 
+/** The bus answers pattern errors as EventBridge's API does: InvalidEventPatternException. */
 function throwIfInvalidPattern(pattern: string): void {
   const error = checkPattern(pattern);
-  if (error) throw error;
+  if (error) throw new ReflowError('InvalidEventPatternException', error.message, { field: error.field ?? 'EventPattern', cause: error });
 }
 
 function withToken<R extends object>(result: R, next: string | undefined): R & { NextToken?: string } {

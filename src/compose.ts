@@ -1,0 +1,33 @@
+/**
+ * The composition root: the only file that names adapters. It turns configuration into wired instances and closes
+ * them in reverse order. Today there is one adapter per port (the embedded one); the scale-out adapters plug in here.
+ */
+import { join, resolve } from 'node:path';
+import type { EventBus } from './bus/port.js';
+import { SqliteEventBus } from './bus/sqlite/index.js';
+
+export interface ReflowConfig {
+  /** Where the embedded adapters keep their files. */
+  dataDir: string;
+  account?: string;
+  region?: string;
+}
+
+export interface Reflow {
+  bus: EventBus;
+  close(): Promise<void>;
+}
+
+export async function createReflow(config: ReflowConfig): Promise<Reflow> {
+  const dataDir = resolve(config.dataDir);
+  const options: { path: string; account?: string; region?: string } = { path: join(dataDir, 'bus.db') };
+  if (config.account !== undefined) options.account = config.account;
+  if (config.region !== undefined) options.region = config.region;
+  const bus = SqliteEventBus.open(options);
+  return {
+    bus,
+    async close() {
+      await bus.close();
+    },
+  };
+}
