@@ -52,3 +52,23 @@ test('sqlite: a bus opened on a path it cannot create fails with a code', () => 
 test('sqlite: invalid options are rejected naming the field', () => {
   assert.throws(() => SqliteEventBus.open({ path: ':memory:', account: '12' }), (err: { code?: string; field?: string }) => err.code === 'InvalidConfiguration' && err.field === 'account');
 });
+
+test('sqlite: retention drops expired archived events and the log rows nobody needs', async () => {
+  const path = join(root, 'retention', 'bus.db');
+  const bus = openAt(path);
+  const busArn = (await bus.describeEventBus({})).Arn;
+  await bus.createArchive({ ArchiveName: 'short', EventSourceArn: busArn, RetentionDays: 1 });
+  await bus.createArchive({ ArchiveName: 'forever', EventSourceArn: busArn, EventPattern: '{"detail":{"keep":[true]}}' });
+  await bus.putEvents({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{"keep":true}' }, { Source: 's', DetailType: 'd', Detail: '{"keep":false}' }] });
+  bus.purge(Date.now() + 12 * 3_600_000);
+  assert.equal((await bus.describeArchive({ ArchiveName: 'short' })).EventCount, 2, 'not expired after half a day');
+  bus.purge(Date.now() + 2 * 86_400_000);
+  const short = await bus.describeArchive({ ArchiveName: 'short' });
+  assert.equal(short.EventCount, 0);
+  assert.equal(short.SizeBytes, 0);
+  assert.equal((await bus.describeArchive({ ArchiveName: 'forever' })).EventCount, 1);
+  const db = new Database(path, { readonly: true });
+  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n, 1, 'only the event an archive still keeps');
+  db.close();
+  await bus.close();
+});

@@ -42,6 +42,10 @@ export interface SqliteEventBusOptions extends EventBusOptions {
 }
 
 const MAX_TARGETS_PER_RULE = 5;
+const DAY_MS = 86_400_000;
+/** The log keeps delivered, unarchived events this long, for `tail --after` and inspection. */
+const LOG_RETENTION_MS = DAY_MS;
+const PURGE_EVERY_MS = 3_600_000;
 const MAX_ACTIVE_REPLAYS = 10;
 /** A (bus, event) pair about to be appended: the routing result computed before the transaction. */
 interface Appended {
@@ -89,6 +93,7 @@ export class SqliteEventBus implements EventBus {
   private readonly stmt: ReturnType<typeof prepare>;
   private readonly appendTx: (items: Appended[]) => number[];
   private closed = false;
+  private purgeTimer: NodeJS.Timeout | undefined;
 
   static open(options: SqliteEventBusOptions): SqliteEventBus {
     return new SqliteEventBus(options);
@@ -116,6 +121,26 @@ export class SqliteEventBus implements EventBus {
     this.loadRouting();
     for (const dispatcher of this.dispatchers.values()) dispatcher.wake();
     this.resumeReplays();
+    this.purge();
+    this.purgeTimer = setInterval(() => this.purge(), PURGE_EVERY_MS).unref();
+  }
+
+  /**
+   * Drops archived events past their archive's retention (0 keeps them forever, as EventBridge), then log rows that
+   * no archive keeps, no target still owes, and that are older than the log's own retention.
+   */
+  purge(nowMs = Date.now()): void {
+    if (this.closed) return;
+    this.db.transaction(() => {
+      for (const archive of this.stmt.listArchives.all() as ArchiveRow[]) {
+        if (archive.retention_days <= 0) continue;
+        const expired = this.stmt.expiredArchived.get(archive.aid, nowMs - archive.retention_days * DAY_MS) as { n: number; bytes: number | null };
+        if (expired.n === 0) continue;
+        this.stmt.deleteExpiredArchived.run(archive.aid, nowMs - archive.retention_days * DAY_MS);
+        this.stmt.countArchived.run(-expired.n, -(expired.bytes ?? 0), archive.aid);
+      }
+      this.stmt.purgeLog.run(nowMs - LOG_RETENTION_MS);
+    })();
   }
 
   // ---------------------------------------------------------------- events
@@ -728,6 +753,7 @@ export class SqliteEventBus implements EventBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.purgeTimer);
     for (const runner of this.runners.values()) runner.stop();
     for (const dispatcher of this.dispatchers.values()) dispatcher.stop();
     await Promise.all([...this.dispatchers.values()].map((d) => d.whenIdle()));
@@ -971,6 +997,17 @@ function prepare(db: Database.Database) {
     replayBatch: db.prepare(
       `SELECT e.seq AS seq, e.ingest_ms AS ingest_ms, e.json AS json FROM archive_events a JOIN events e ON e.seq = a.seq
        WHERE a.aid = ? AND a.seq > ? AND e.ingest_ms >= ? AND e.ingest_ms < ? ORDER BY a.seq LIMIT ?`,
+    ),
+    expiredArchived: db.prepare(
+      'SELECT COUNT(*) AS n, SUM(e.size) AS bytes FROM archive_events a JOIN events e ON e.seq = a.seq WHERE a.aid = ? AND e.ingest_ms < ?',
+    ),
+    deleteExpiredArchived: db.prepare(
+      'DELETE FROM archive_events WHERE aid = ?1 AND seq IN (SELECT seq FROM events WHERE ingest_ms < ?2)',
+    ),
+    purgeLog: db.prepare(
+      `DELETE FROM events WHERE ingest_ms < ?
+       AND seq < (SELECT COALESCE(MIN(seq), 9223372036854775807) FROM pending)
+       AND NOT EXISTS (SELECT 1 FROM archives r JOIN archive_events a ON a.aid = r.aid AND a.seq = events.seq)`,
     ),
     tailBatch: db.prepare('SELECT seq, json FROM events WHERE bus = ? AND seq > ? ORDER BY seq LIMIT ?'),
   };
