@@ -258,7 +258,7 @@ export async function runBusBench(): Promise<void> {
   writeResult('bus-put-events', {
     events: PUT_EVENTS,
     setup: '50 rules of mixed operators (one with an in-process target, 10 % of events), one archive of every event',
-    peer: 'raw better-sqlite3 inserts of the same rows (event, archive entry, queue row) into the same schema, same pragmas, one transaction per batch',
+    baseline: 'raw better-sqlite3 inserts of the same rows (event, archive entry, queue row) into the same schema, same pragmas, one transaction per batch',
     targets: { ratio: 0.5, eventsPerSecond: 100_000 },
     ...put,
   });
@@ -283,7 +283,7 @@ export async function runBusBench(): Promise<void> {
     rate: LATENCY_RATE,
     seconds: LATENCY_SECONDS,
     setup: 'one PutEvents per event (one entry), one rule, an in-process target, an archive of every event',
-    peer: 'raw better-sqlite3 insert of the event row, then setImmediate hand-off',
+    baseline: 'raw better-sqlite3 insert of the event row, then setImmediate hand-off',
     targets: { p99Ms: 5 },
     ...latency,
   });
@@ -295,7 +295,7 @@ export async function runBusBench(): Promise<void> {
   );
   writeResult('bus-replay', {
     events: REPLAY_EVENTS,
-    peer: 'raw better-sqlite3: read the archive in batches of 500 and copy each event into the log with a queue row, one transaction per batch (no delivery)',
+    baseline: 'raw better-sqlite3: read the archive in batches of 500 and copy each event into the log with a queue row, one transaction per batch (no delivery)',
     ...replay,
     ratio,
   });
