@@ -37,6 +37,11 @@ export interface SqliteEventBusOptions extends EventBusOptions {
    * benchmarks) may raise it. The HTTP API always keeps EventBridge's limit.
    */
   maxEntriesPerRequest?: number;
+  /**
+   * EventBridge refuses `aws.*` sources from callers (NotAuthorizedForSourceException). Reflow's own producers (the
+   * store emits `aws.s3`-shaped events) run with this set; events forwarded bus to bus always keep their source.
+   */
+  allowAwsSources?: boolean;
   /** 'process' (default): survives SIGKILL of this process (WAL, synchronous=NORMAL). 'power': also power loss (FULL). */
   durability?: 'process' | 'power';
 }
@@ -83,7 +88,7 @@ interface ArchiveRow {
 
 export class SqliteEventBus implements EventBus {
   private readonly db: Database.Database;
-  private readonly options: CompiledEventBusOptions & { maxEntries: number };
+  private readonly options: CompiledEventBusOptions & { maxEntries: number; allowAwsSources: boolean };
   private readonly region: Region;
   private readonly routing = new Map<string, BusRouting>();
   private readonly dispatchers = new Map<number, TargetDispatcher>();
@@ -101,7 +106,7 @@ export class SqliteEventBus implements EventBus {
 
   private constructor(options: SqliteEventBusOptions) {
     const compiled = compileEventBusOptions(options);
-    this.options = { ...compiled, maxEntries: options.maxEntriesPerRequest ?? 10 };
+    this.options = { ...compiled, maxEntries: options.maxEntriesPerRequest ?? 10, allowAwsSources: options.allowAwsSources ?? false };
     this.region = { region: compiled.region, account: compiled.account };
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     try {
@@ -157,12 +162,12 @@ export class SqliteEventBus implements EventBus {
   }
 
   /** Validates, routes and appends entries; per-entry failures are answered, not thrown (as EventBridge does). */
-  private accept(entries: Array<T.PutEventsRequestEntry & { EventId?: string }>): T.PutEventsResponse {
+  private accept(entries: Array<T.PutEventsRequestEntry & { EventId?: string }>, trusted = this.options.allowAwsSources): T.PutEventsResponse {
     const now = new Date();
     const results: T.PutEventsResultEntry[] = [];
     const items: Appended[] = [];
     for (const entry of entries) {
-      const failure = checkEntry(entry);
+      const failure = checkEntry(entry, { allowAwsSources: trusted });
       if (failure) {
         results.push(failure);
         continue;
@@ -666,10 +671,14 @@ export class SqliteEventBus implements EventBus {
     const now = Date.now();
     const items: Appended[] = batch.map((archived) => {
       const envelope = JSON.parse(archived.json) as T.EventEnvelope;
+      // A replayed copy gets its own id, as EventBridge gives it (recorded), and carries the replay's name.
+      const id = randomUUID();
+      const json = withReplayName(archived.json, envelope, row.name, id);
+      envelope.id = id;
       envelope['replay-name'] = row.name;
       return {
         bus,
-        json: withReplayName(archived.json, envelope, row.name),
+        json,
         ingestMs: now,
         size: 0,
         replay: row.name,
@@ -822,7 +831,7 @@ export class SqliteEventBus implements EventBus {
           Time: event.time,
           EventId: event.id,
         },
-      ]);
+      ], true);
       const failure = result.Entries[0];
       if (failure?.ErrorCode) throw new Error(`${failure.ErrorCode}: ${failure.ErrorMessage}`);
     },
