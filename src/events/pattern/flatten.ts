@@ -26,8 +26,12 @@ export class PathNode {
   /** How many conditions read this node's leaves; leaves are recorded only when > 0. */
   readers = 0;
   probe: LeafProbe | null = null;
-  // Leaves of the current walk; valid only while `stamp` equals the trie's serial.
+  // Leaves of the current walk: the first `count` entries, valid only while `stamp` equals the trie's serial.
+  // The arrays are reused from walk to walk (truncating them on every walk is measurably slower).
   stamp = 0;
+  count = 0;
+  /** Whether a leaf of the current walk sits in an array element (so consistency matters for this field). */
+  nested = false;
   readonly values: unknown[] = [];
   readonly memberships: (Membership | null)[] = [];
 
@@ -40,8 +44,6 @@ export class PathNode {
 export class PathTrie {
   readonly root = new PathNode(null, '');
   serial = 0;
-  /** Whether the current walk recorded any leaf inside an array element (else no consistency check is needed). */
-  sawMembership = false;
   private arrays = 0;
 
   /** The node for a field name's segments, created if missing, with one more reader. */
@@ -67,19 +69,15 @@ export class PathTrie {
     }
   }
 
-  /** Walks an event object; afterwards `valuesOf(node)` gives the leaves each node holds. */
+  /** Walks an event object; afterwards `leafCount(node)` tells how many leaves each node holds. */
   walk(event: object): void {
     this.serial++;
-    this.sawMembership = false;
     this.walkObject(this.root, event as Record<string, unknown>, null);
   }
 
-  valuesOf(node: PathNode): readonly unknown[] {
-    return node.stamp === this.serial ? node.values : NONE;
-  }
-
-  membershipsOf(node: PathNode): readonly (Membership | null)[] {
-    return node.stamp === this.serial ? node.memberships : NONE_MEMBERSHIPS;
+  /** How many leaves the current walk recorded at `node`: its `values[0..n)` and `memberships[0..n)`. */
+  leafCount(node: PathNode): number {
+    return node.stamp === this.serial ? node.count : 0;
   }
 
   private walkObject(node: PathNode, obj: Record<string, unknown>, m: Membership | null): void {
@@ -130,19 +128,16 @@ export class PathTrie {
     let first = false;
     if (node.stamp !== this.serial) {
       node.stamp = this.serial;
-      node.values.length = 0;
-      node.memberships.length = 0;
+      node.count = 0;
+      node.nested = false;
       first = true;
     }
-    node.values.push(v);
-    node.memberships.push(m);
-    if (m !== null) this.sawMembership = true;
+    node.values[node.count] = v;
+    node.memberships[node.count++] = m;
+    if (m !== null) node.nested = true;
     if (node.probe !== null) node.probe.probe(v, first);
   }
 }
-
-const NONE: readonly unknown[] = [];
-const NONE_MEMBERSHIPS: readonly (Membership | null)[] = [];
 
 /** Whether two leaves may be used together: they do not sit in different elements of one array. */
 export function consistent(a: Membership | null, b: Membership | null): boolean {

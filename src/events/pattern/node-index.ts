@@ -123,33 +123,28 @@ export class NodeIndex<C extends Candidate> implements LeafProbe {
   }
 
   /**
-   * How many candidates a hit on `m` would nominate now: the matcher anchors each branch on its cheapest
-   * condition. Range and pattern lookups cost a little more than a hash hit of the same size, so on a tie the
-   * plain value wins; presence (anything-but, exists) nominates on every event that has the field.
+   * How many candidates are filed where `m` would be: under its value, its literal start or end, in its range
+   * family, or by presence. The matcher weighs this when it picks anchors.
    */
-  cost(m: Matcher): number {
+  filedWith(m: Matcher): number {
     switch (m.kind) {
       case 'exact':
         return (m.ip !== null ? this.ip?.get(m.ip) : this.exact?.get(m.value))?.length ?? 0;
       case 'equals-ignore-case':
         return this.folded?.get(m.value)?.length ?? 0;
       case 'prefix':
-        return 0.5 + ((m.ignoreCase ? this.foldedPrefix : this.prefix)?.count(m.value) ?? 0);
+        return (m.ignoreCase ? this.foldedPrefix : this.prefix)?.count(m.value) ?? 0;
       case 'suffix':
-        return 0.5 + ((m.ignoreCase ? this.foldedSuffix : this.suffix)?.count(m.value) ?? 0);
+        return (m.ignoreCase ? this.foldedSuffix : this.suffix)?.count(m.value) ?? 0;
       case 'wildcard':
-        return 1 + (this.wildcards?.count(m.glob) ?? 0);
+        return this.wildcards?.count(m.glob) ?? 0;
       case 'numeric':
-        return m.lo === m.hi ? (this.exact?.get(m.lo)?.length ?? 0) : 2 + (this.numeric?.size ?? 0);
+        return m.lo === m.hi ? (this.exact?.get(m.lo)?.length ?? 0) : (this.numeric?.size ?? 0);
       case 'cidr':
-        return 2 + ((m.v6 ? this.cidr6 : this.cidr4)?.size ?? 0);
+        return (m.v6 ? this.cidr6 : this.cidr4)?.size ?? 0;
       default:
-        return this.presenceCost();
+        return this.presence.length;
     }
-  }
-
-  presenceCost(): number {
-    return 100 + this.presence.length;
   }
 
   probe(v: unknown, first: boolean): void {
@@ -332,7 +327,7 @@ class Wildcards<C extends Candidate> {
     if (start !== '') return this.byPrefix?.count(start) ?? 0;
     const end = literalSuffix(glob);
     if (end !== '') return this.bySuffix?.count(end) ?? 0;
-    return 4 + this.rest.length;
+    return this.rest.length;
   }
 
   probe(v: string, index: NodeIndex<C>): void {
