@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -46,7 +46,12 @@ test('sqlite: the event, its deliveries and its archive entry commit together', 
 });
 
 test('sqlite: a bus opened on a path it cannot create fails with a code', () => {
-  assert.throws(() => SqliteEventBus.open({ path: '/proc/reflow/bus.db' }), (err: { code?: string }) => err.code === 'InternalException');
+  const file = join(root, 'a-file');
+  writeFileSync(file, 'not a directory');
+  assert.throws(
+    () => SqliteEventBus.open({ path: join(file, 'bus.db') }),
+    (err: { code?: string; message?: string }) => err.code === 'InternalException' && /cannot open bus database/.test(err.message ?? ''),
+  );
 });
 
 test('sqlite: invalid options are rejected naming the field', () => {

@@ -17,12 +17,12 @@ import { compileEventBusOptions, type CompiledEventBusOptions, type EventBusOpti
 import { archiveArn, busArn, busNameOf, parseEventsArn, parseRuleArn, replayArn, ruleArn, type Region } from '../arn.js';
 import { BusRouting, routedTarget, type RoutedTarget } from '../routing.js';
 import { TargetDispatcher, type DispatchQueue, type QueuedEvent } from '../dispatcher.js';
-import { invokeTarget } from '../delivery.js';
+import { DeliveryError, invokeTarget } from '../delivery.js';
 import { backoffMs } from '../retry.js';
 import { page } from '../paging.js';
 import { alreadyExists, archiveNotFound, busNotFound, limitExceeded, replayNotFound, ruleNotFound } from '../messages.js';
 import { checkEntry, buildEnvelope, entrySize, validatePutEventsRequest, withReplayName } from '../../events/entry.js';
-import { renderTargetInput, validateTarget } from '../input-transform.js';
+import { renderTargetInput, validateTarget, UndeliverableInputError } from '../input-transform.js';
 import * as validate from '../validate.js';
 import { checkPattern } from '../../events/pattern/index.js';
 import { DDL, SCHEMA_VERSION } from './schema.js';
@@ -108,8 +108,8 @@ export class SqliteEventBus implements EventBus {
     const compiled = compileEventBusOptions(options);
     this.options = { ...compiled, maxEntries: options.maxEntriesPerRequest ?? 10, allowAwsSources: options.allowAwsSources ?? false };
     this.region = { region: compiled.region, account: compiled.account };
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     try {
+      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
@@ -141,7 +141,7 @@ export class SqliteEventBus implements EventBus {
         if (archive.retention_days <= 0) continue;
         const expired = this.stmt.expiredArchived.get(archive.aid, nowMs - archive.retention_days * DAY_MS) as { n: number; bytes: number | null };
         if (expired.n === 0) continue;
-        this.stmt.deleteExpiredArchived.run(archive.aid, nowMs - archive.retention_days * DAY_MS);
+        this.stmt.deleteExpiredArchived.run({ aid: archive.aid, cutoff: nowMs - archive.retention_days * DAY_MS });
         this.stmt.countArchived.run(-expired.n, -(expired.bytes ?? 0), archive.aid);
       }
       this.stmt.purgeLog.run(nowMs - LOG_RETENTION_MS);
@@ -708,7 +708,7 @@ export class SqliteEventBus implements EventBus {
     const limit = request?.Limit && request.Limit > 0 ? Math.min(request.Limit, 1000) : 100;
     const after = request?.NextToken ? Number(Buffer.from(request.NextToken, 'base64url').toString()) : 0;
     if (!Number.isInteger(after)) throw new ReflowError('ValidationException', 'The NextToken provided is invalid.', { field: 'NextToken' });
-    const rows = this.stmt.listDeadLetters.all(after, request?.EventBusName ?? null, request?.Rule ?? null, limit + 1) as DeadLetterRow[];
+    const rows = this.stmt.listDeadLetters.all({ after, bus: request?.EventBusName ?? null, rule: request?.Rule ?? null, limit: limit + 1 }) as DeadLetterRow[];
     const more = rows.length > limit;
     const items = rows.slice(0, limit).map((r) => {
       const letter: T.DeadLetter = {
@@ -800,11 +800,19 @@ export class SqliteEventBus implements EventBus {
     },
     deliver: async (route, event, attempt) => {
       const envelope = JSON.parse(event.json) as T.EventEnvelope;
-      const payload = renderTargetInput(route.target, envelope, event.json, {
-        ruleArn: route.ruleArn,
-        ruleName: route.rule,
-        ingestionTime: new Date(event.ingestMs),
-      });
+      let payload: string;
+      try {
+        payload = renderTargetInput(route.target, envelope, event.json, {
+          ruleArn: route.ruleArn,
+          ruleName: route.rule,
+          ingestionTime: new Date(event.ingestMs),
+        });
+      } catch (err) {
+        // EventBridge delivers nothing when the input cannot be rendered; retrying renders the same, so the event goes
+        // straight to the dead letters with the reason.
+        if (err instanceof UndeliverableInputError) throw new DeliveryError(`input transformation: ${err.message}`, false, { cause: err });
+        throw err;
+      }
       await invokeTarget(this.invokeEnv, route.target, route.kind, payload, () => ({
         event: envelope,
         rule: route.rule,
@@ -977,7 +985,8 @@ function prepare(db: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     listDeadLetters: db.prepare(
-      `SELECT * FROM dead_letters WHERE id > ? AND (?2 IS NULL OR bus = ?2) AND (?3 IS NULL OR rule = ?3) ORDER BY id LIMIT ?4`,
+      `SELECT * FROM dead_letters WHERE id > @after AND (@bus IS NULL OR bus = @bus) AND (@rule IS NULL OR rule = @rule)
+       ORDER BY id LIMIT @limit`,
     ),
 
     getArchive: db.prepare('SELECT * FROM archives WHERE name = ?'),
@@ -1011,7 +1020,7 @@ function prepare(db: Database.Database) {
       'SELECT COUNT(*) AS n, SUM(e.size) AS bytes FROM archive_events a JOIN events e ON e.seq = a.seq WHERE a.aid = ? AND e.ingest_ms < ?',
     ),
     deleteExpiredArchived: db.prepare(
-      'DELETE FROM archive_events WHERE aid = ?1 AND seq IN (SELECT seq FROM events WHERE ingest_ms < ?2)',
+      'DELETE FROM archive_events WHERE aid = @aid AND seq IN (SELECT seq FROM events WHERE ingest_ms < @cutoff)',
     ),
     purgeLog: db.prepare(
       `DELETE FROM events WHERE ingest_ms < ?
