@@ -430,9 +430,10 @@ export class SqliteEventBus implements EventBus {
     const routing = this.busRouting(bus);
     const rule = this.stmt.getRule.get(bus, request?.Rule) as RuleRow | undefined;
     if (!rule) throw ruleNotFound(String(request?.Rule), bus);
-    const targets = routing.targetsOf(rule.name).map((t) => t.target).sort((a, b) => (a.Id < b.Id ? -1 : a.Id > b.Id ? 1 : 0));
-    const { items, next } = page(targets, (t) => t.Id, request.Limit, request.NextToken);
-    return withToken({ Targets: items }, next);
+    // EventBridge lists targets in the order they were added; tids grow in that order.
+    const targets = [...routing.targetsOf(rule.name)].sort((a, b) => a.tid - b.tid);
+    const { items, next } = page(targets, (t) => String(t.tid).padStart(16, '0'), request.Limit, request.NextToken);
+    return withToken({ Targets: items.map((t) => t.target) }, next);
   }
 
   async listRuleNamesByTarget(request: T.ListRuleNamesByTargetRequest): Promise<{ RuleNames: string[]; NextToken?: string }> {
