@@ -111,11 +111,11 @@ export class NodeIndex<C extends Candidate> implements LeafProbe {
         return;
       case 'numeric':
         if (m.lo === m.hi) this.exact = removeFromMap(this.exact!, m.lo, c);
-        else this.numeric = this.numeric!.remove(c);
+        else this.numeric = this.numeric!.remove(m, c);
         return;
       case 'cidr':
-        if (m.v6) this.cidr6 = this.cidr6!.remove(c);
-        else this.cidr4 = this.cidr4!.remove(c);
+        if (m.v6) this.cidr6 = this.cidr6!.remove({ lo: m.lo, loOpen: false, hi: m.hi, hiOpen: false }, c);
+        else this.cidr4 = this.cidr4!.remove({ lo: m.lo, loOpen: false, hi: m.hi, hiOpen: false }, c);
         return;
       default:
         removeFrom(this.presence, c);
@@ -349,11 +349,14 @@ class Wildcards<C extends Candidate> {
   }
 }
 
-interface Bounds<T, C> {
+interface Range<T> {
   readonly lo: T;
   readonly loOpen: boolean;
   readonly hi: T;
   readonly hiOpen: boolean;
+}
+
+interface Bounds<T, C> extends Range<T> {
   readonly c: C;
 }
 
@@ -376,9 +379,9 @@ class Ranges<T extends number | string, C> {
     this.dirty = true;
   }
 
-  remove(c: C): this | null {
-    const i = this.entries.findIndex((e) => e.c === c);
-    if (i >= 0) this.entries.splice(i, 1);
+  /** Removes one entry (a condition may list the same range twice, and each was added). */
+  remove(bounds: Range<T>, c: C): this | null {
+    removeOne(this.entries, bounds, c);
     this.dirty = true;
     return this.entries.length === 0 ? null : this;
   }
@@ -423,10 +426,10 @@ class NumericRanges<C extends Candidate> {
     else (this.between ??= new Ranges()).add(lo, loOpen, hi, hiOpen, c);
   }
 
-  remove(c: C): this | null {
-    this.above = this.above.filter((e) => e.c !== c);
-    this.below = this.below.filter((e) => e.c !== c);
-    if (this.between !== null) this.between = this.between.remove(c);
+  remove(bounds: Range<number>, c: C): this | null {
+    if (bounds.hi === Infinity) removeOne(this.above, bounds, c);
+    else if (bounds.lo === -Infinity) removeOne(this.below, bounds, c);
+    else this.between = this.between!.remove(bounds, c);
     return this.size === 0 ? null : this;
   }
 
@@ -441,6 +444,11 @@ class NumericRanges<C extends Candidate> {
     }
     if (this.between !== null) index.hit(this.between.stab(x));
   }
+}
+
+function removeOne<T, C>(entries: Bounds<T, C>[], b: Range<T>, c: C): void {
+  const i = entries.findIndex((e) => e.c === c && e.lo === b.lo && e.loOpen === b.loOpen && e.hi === b.hi && e.hiOpen === b.hiOpen);
+  if (i >= 0) entries.splice(i, 1);
 }
 
 function compare<T extends number | string>(a: T, b: T): number {
