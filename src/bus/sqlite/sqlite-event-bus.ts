@@ -51,6 +51,7 @@ const DAY_MS = 86_400_000;
 /** The log keeps delivered, unarchived events this long, for `tail --after` and inspection. */
 const LOG_RETENTION_MS = DAY_MS;
 const PURGE_EVERY_MS = 3_600_000;
+const ACK_FLUSH_MS = 10;
 const MAX_ACTIVE_REPLAYS = 10;
 /** A (bus, event) pair about to be appended: the routing result computed before the transaction. */
 interface Appended {
@@ -99,6 +100,8 @@ export class SqliteEventBus implements EventBus {
   private readonly appendTx: (items: Appended[]) => number[];
   private closed = false;
   private purgeTimer: NodeJS.Timeout | undefined;
+  private readonly acks = new Map<number, number>();
+  private ackTimer: NodeJS.Timeout | undefined;
 
   static open(options: SqliteEventBusOptions): SqliteEventBus {
     return new SqliteEventBus(options);
@@ -749,6 +752,7 @@ export class SqliteEventBus implements EventBus {
   async drain(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      this.flushAcks();
       const replaying = this.runners.size > 0;
       const pending = (this.stmt.countPendingLive.get() as { n: number }).n;
       const busy = [...this.dispatchers.values()].some((d) => !d.idle);
@@ -769,6 +773,7 @@ export class SqliteEventBus implements EventBus {
     await Promise.all([...this.dispatchers.values()].map((d) => d.whenIdle()));
     await Promise.all([...this.runners.values()].map((r) => r.stopped));
     for (const tail of [...this.tails]) await tail.close();
+    this.flushAcks();
     this.db.close();
   }
 
@@ -777,7 +782,10 @@ export class SqliteEventBus implements EventBus {
   private readonly queue: DispatchQueue = {
     head: (tid, after, limit) => this.stmt.head.all(tid, after, limit) as QueuedEvent[],
     ack: (tid, seq) => {
-      this.stmt.ack.run(tid, seq);
+      // Acknowledgements are coalesced into one transaction every ACK_FLUSH_MS: a commit per delivered event would
+      // cost as much as accepting it. A crash before the flush redelivers those events (at least once, as promised).
+      this.acks.set(tid, seq);
+      this.ackTimer ??= setTimeout(() => this.flushAcks(), ACK_FLUSH_MS);
     },
     recordAttempts: (tid, seq, attempts) => {
       this.stmt.recordAttempts.run(attempts, tid, seq);
@@ -845,6 +853,17 @@ export class SqliteEventBus implements EventBus {
       if (failure?.ErrorCode) throw new Error(`${failure.ErrorCode}: ${failure.ErrorMessage}`);
     },
   };
+
+  private flushAcks(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.acks.size === 0) return;
+    const acks = [...this.acks];
+    this.acks.clear();
+    this.db.transaction(() => {
+      for (const [tid, seq] of acks) this.stmt.ack.run(tid, seq);
+    })();
+  }
 
   private ensureDispatcher(route: RoutedTarget): void {
     const existing = this.dispatchers.get(route.tid);
