@@ -37,12 +37,14 @@ export interface InvokeEnvironment {
   forward(bus: string, eventJson: string): Promise<void>;
 }
 
+/** `parsed`, when given, is `payload` already parsed (the untransformed event), so handlers skip a second parse. */
 export async function invokeTarget(
   env: InvokeEnvironment,
   target: Target,
   kind: TargetKind,
   payload: string,
   context: () => DeliveryContext,
+  parsed?: unknown,
 ): Promise<void> {
   switch (kind.kind) {
     case 'handler': {
@@ -50,7 +52,7 @@ export async function invokeTarget(
       // A handler may be registered after its target: retrying lets it pick the event up once it is.
       if (!handler) throw new DeliveryError(`no handler registered for '${kind.name}'`, true);
       try {
-        await handler(parsePayload(payload), context());
+        await handler(parsed ?? parsePayload(payload), context());
       } catch (err) {
         throw new DeliveryError(`handler '${kind.name}' failed: ${(err as Error)?.message ?? String(err)}`, true, { cause: err });
       }
@@ -63,7 +65,7 @@ export async function invokeTarget(
     case 'other': {
       const handler = env.handlers.get(kind.arn);
       if (!handler) throw new DeliveryError(`no delivery for target ARN '${kind.arn}' (register a handler under this ARN)`, true);
-      await handler(parsePayload(payload), context());
+      await handler(parsed ?? parsePayload(payload), context());
       return;
     }
   }

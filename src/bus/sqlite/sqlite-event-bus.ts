@@ -822,13 +822,15 @@ export class SqliteEventBus implements EventBus {
         if (err instanceof UndeliverableInputError) throw new DeliveryError(`input transformation: ${err.message}`, false, { cause: err });
         throw err;
       }
-      await invokeTarget(this.invokeEnv, route.target, route.kind, payload, () => ({
-        event: envelope,
-        rule: route.rule,
-        eventBusName: route.bus,
-        targetId: route.target.Id,
-        attempt,
-      }));
+      const untransformed = payload === event.json;
+      await invokeTarget(
+        this.invokeEnv,
+        route.target,
+        route.kind,
+        payload,
+        () => ({ event: envelope, rule: route.rule, eventBusName: route.bus, targetId: route.target.Id, attempt }),
+        untransformed ? envelope : undefined,
+      );
     },
     retryDelayMs: (retry) => backoffMs(retry, this.options.retryBaseDelayMs, this.options.maxRetryDelayMs),
   };
