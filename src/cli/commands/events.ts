@@ -81,6 +81,8 @@ export function registerEvents(program: Command): void {
     .description('test an event against an event pattern, offline (prints true or false)')
     .requiredOption('--pattern <file>', 'event pattern file (or inline JSON)')
     .requiredOption('--event <file>', 'event file (or inline JSON)')
+    // Accepted like on every command, and not used: the pattern is tested in this process.
+    .option('--endpoint <url>', 'not used (runs offline)')
     .action(
       action(async (options: { pattern: string; event: string }) => {
         const pattern = fileOrInline(options.pattern);
