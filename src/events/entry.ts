@@ -44,6 +44,15 @@ export function entrySize(entry: PutEventsRequestEntry): number {
   return size;
 }
 
+/**
+ * What an archive counts for an event in SizeBytes: the entry's Source, DetailType, Detail and Resources plus the
+ * 20-character `time` every archived event carries. AWS recorded 159 bytes for an entry whose members add up to 139.
+ */
+export function archivedSize(entry: PutEventsRequestEntry): number {
+  const timeBytes = entry.Time !== undefined && entry.Time !== null ? 14 : 0;
+  return entrySize(entry) - timeBytes + 20;
+}
+
 function utf8(value: unknown): number {
   return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0;
 }

@@ -21,7 +21,7 @@ import { DeliveryError, invokeTarget } from '../delivery.js';
 import { backoffMs } from '../retry.js';
 import { page } from '../paging.js';
 import { alreadyExists, archiveNotFound, busNotFound, limitExceeded, replayNotFound, ruleNotFound } from '../messages.js';
-import { checkEntry, buildEnvelope, entrySize, validatePutEventsRequest, withReplayName } from '../../events/entry.js';
+import { archivedSize, checkEntry, buildEnvelope, validatePutEventsRequest, withReplayName } from '../../events/entry.js';
 import { renderTargetInput, validateTarget, UndeliverableInputError } from '../input-transform.js';
 import * as validate from '../validate.js';
 import { checkPattern } from '../../events/pattern/index.js';
@@ -187,7 +187,7 @@ export class SqliteEventBus implements EventBus {
         bus,
         json,
         ingestMs: now.getTime(),
-        size: entrySize(entry),
+        size: archivedSize(entry),
         replay: null,
         tids: routing.route(envelope).map((t) => t.tid),
         aids: routing.archivesFor(envelope),
