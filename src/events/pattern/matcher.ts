@@ -24,28 +24,53 @@ interface RuleEntry<K> {
 }
 
 interface BranchEntry<K> {
+  readonly key: K;
   readonly rule: RuleEntry<K>;
+  /** The rule's only branch: it can be nominated once per event, so no per-rule dedup is needed. */
+  readonly sole: boolean;
   readonly conditions: readonly BoundCondition[];
   /** The condition the branch is filed under; null: checked on every event. */
   anchor: BoundCondition | null;
   /** Filed by field presence (anything-but, exists:true) rather than by value. */
   byPresence: boolean;
-  /** A nomination alone proves the match (one condition, satisfied by the leaf that hit it). */
-  trivial: boolean;
   /**
-   * A cheap first test for a nominated branch: another condition that needs one exact value (`source`, say). Most
-   * nominated branches that fail, fail it, and testing it here touches no more than this entry and a trie node.
+   * The first check of a nominated branch: its plain-value condition (`source: ["aws.s3"]`, a list of values)
+   * likeliest to fail, kept in the entry itself. A nominated branch is usually cold in cache, and misses, not
+   * comparisons, are what checking costs: most failing nominations fail here without touching anything else.
    */
-  guard: BoundCondition | null;
-  guardValue: ExactValue;
+  guardNode: PathNode | null;
+  guardValue: unknown;
+  /**
+   * When every condition but the anchor wants plain values (the commonest rules: `source`, `detail-type` and a
+   * value or two), the rest of the check is just this: [node, value or list of values, …]. Null: check the full
+   * branch (after the guard).
+   */
+  plain: unknown[] | null;
   seenAt: number;
 }
 
-function hasLeaf(trie: PathTrie, node: PathNode, value: ExactValue): boolean {
+/** Whether the current walk left a leaf at `node` equal to `want` (or to one of `want`, for a list). */
+function hasValue(trie: PathTrie, node: PathNode, want: unknown): boolean {
   const n = trie.leafCount(node);
   const values = node.values;
-  for (let k = 0; k < n; k++) if (values[k] === value) return true;
+  if (Array.isArray(want)) {
+    for (let k = 0; k < n; k++) if (want.includes(values[k])) return true;
+  } else {
+    for (let k = 0; k < n; k++) if (values[k] === want) return true;
+  }
   return false;
+}
+
+/** The values a condition wants when they are all plain (exact, not IP; numeric `=`), else null. */
+function plainValues(c: BoundCondition): ExactValue[] | null {
+  if (c.allowsAbsent) return null;
+  const out: ExactValue[] = [];
+  for (const m of c.positives) {
+    if (m.kind === 'exact' && m.ip === null) out.push(m.value);
+    else if (m.kind === 'numeric' && m.lo === m.hi) out.push(m.lo);
+    else return null;
+  }
+  return out;
 }
 
 /** Stands in for a field that has no index yet when costing anchors, so costing creates nothing. */
@@ -76,7 +101,18 @@ export class PatternMatcher<K> {
     for (const branch of compiled.branches) {
       const conditions = branch.conditions.map((c) => bindCondition(this.#trie, c));
       for (const c of conditions) this.#vocabulary.count(c, 1);
-      rule.branches.push({ rule, conditions, anchor: null, byPresence: false, trivial: false, guard: null, guardValue: null, seenAt: 0 });
+      rule.branches.push({
+        key,
+        rule,
+        sole: compiled.branches.length === 1,
+        conditions,
+        anchor: null,
+        byPresence: false,
+        plain: null,
+        guardNode: null,
+        guardValue: null,
+        seenAt: 0,
+      });
     }
     for (const entry of rule.branches) this.#file(entry);
     this.#rules.set(key, rule);
@@ -116,16 +152,31 @@ export class PatternMatcher<K> {
     const out: K[] = [];
     for (let i = 0; i < candidates.length; i++) {
       const entry = candidates[i]!;
-      const rule = entry.rule;
-      if (rule.matchedAt === serial) continue;
-      if (entry.guard !== null && !hasLeaf(trie, entry.guard.node, entry.guardValue)) continue;
-      if (entry.trivial || branchHolds(trie, entry.conditions, entry.byPresence ? null : entry.anchor)) {
-        rule.matchedAt = serial;
-        out.push(rule.key);
+      if (entry.sole) {
+        if (this.#holds(entry)) out.push(entry.key);
+      } else if (entry.rule.matchedAt !== serial && this.#holds(entry)) {
+        entry.rule.matchedAt = serial;
+        out.push(entry.key);
       }
     }
     candidates.length = 0;
     return out;
+  }
+
+  #holds(entry: BranchEntry<K>): boolean {
+    const trie = this.#trie;
+    const guard = entry.guardNode;
+    if (guard !== null && !hasValue(trie, guard, entry.guardValue)) return false;
+    const plain = entry.plain;
+    if (plain === null) return branchHolds(trie, entry.conditions, entry.byPresence ? null : entry.anchor);
+    let nested = entry.anchor!.node.nested || (guard !== null && guard.nested);
+    for (let i = 0; i < plain.length; i += 2) {
+      const node = plain[i] as PathNode;
+      if (!hasValue(trie, node, plain[i + 1])) return false;
+      if (node.nested) nested = true;
+    }
+    // Leaves inside array elements: the values found must also come from consistent elements.
+    return !nested || branchHolds(trie, entry.conditions);
   }
 
   /** Chooses the branch's anchor (see anchors.ts) and files it there. */
@@ -144,20 +195,7 @@ export class PatternMatcher<K> {
     }
     entry.anchor = best;
     entry.byPresence = bestByPresence;
-    entry.guard = null;
-    for (const c of entry.conditions) {
-      const m = c.positives[0];
-      if (c === best || c.allowsAbsent || c.positives.length !== 1 || m?.kind !== 'exact' || m.ip !== null) continue;
-      // The likeliest to fail is the value with the most distinct rivals at its field.
-      if (entry.guard === null || this.#vocabulary.distinct(c.node, 'value') > this.#vocabulary.distinct(entry.guard.node, 'value')) {
-        entry.guard = c;
-        entry.guardValue = m.value;
-      }
-    }
-    entry.trivial =
-      best !== null &&
-      entry.conditions.length === 1 &&
-      (!bestByPresence || best.positives.some((m) => m.kind === 'exists'));
+    this.#plan(entry);
     if (best === null) {
       this.#everyEvent.push(entry);
       return;
@@ -165,6 +203,28 @@ export class PatternMatcher<K> {
     const index = this.#indexOf(best);
     if (bestByPresence) index.add(PRESENCE, entry);
     else for (const m of best.positives) index.add(m, entry);
+  }
+
+  /** Prepares the check of a nominated branch: its guard and, when it can, its plain checks (see BranchEntry). */
+  #plan(entry: BranchEntry<K>): void {
+    const anchor = entry.anchor;
+    const checks: Array<{ node: PathNode; values: ExactValue[] }> = [];
+    let allPlain = anchor !== null;
+    for (const c of entry.conditions) {
+      if (c === anchor) continue;
+      const values = plainValues(c);
+      if (values === null) allPlain = false;
+      else checks.push({ node: c.node, values });
+    }
+    // The likeliest to fail first: the value with the most distinct rivals at its field.
+    checks.sort((a, b) => this.#vocabulary.distinct(b.node, 'value') - this.#vocabulary.distinct(a.node, 'value'));
+    const want = (values: ExactValue[]) => (values.length === 1 ? values[0] : values);
+    // The first check sits in the entry itself, so a failing nomination costs no further cache miss.
+    entry.guardNode = checks[0]?.node ?? null;
+    entry.guardValue = checks[0] === undefined ? null : want(checks[0].values);
+    // A presence anchor proves presence only; unless it is `exists: true` its condition still has to be checked.
+    const anchorProven = anchor !== null && (!entry.byPresence || anchor.positives.some((m) => m.kind === 'exists'));
+    entry.plain = allPlain && anchorProven ? checks.slice(1).flatMap((c) => [c.node, want(c.values)]) : null;
   }
 
   /**
