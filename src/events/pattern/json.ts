@@ -92,10 +92,9 @@ class Reader {
     else this.value();
   }
 
+  /** Reads a value; callers have skipped space and checked that input remains. */
   value(): unknown {
-    this.skipSpace();
-    const c = this.peek();
-    if (c === undefined) return this.fail(`Unexpected end-of-input: expected a value ${VALID_VALUES}`, 0);
+    const c = this.peek()!;
     switch (c) {
       case '{':
         return this.object();

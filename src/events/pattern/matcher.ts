@@ -141,6 +141,8 @@ export class PatternMatcher<K> {
     }
     const trie = this.#trie;
     const candidates = this.#candidates;
+    // Normally empty already; not after a walk that threw (a throwing getter on the event, say).
+    candidates.length = 0;
     trie.walk(event);
     const serial = trie.serial;
     for (const entry of this.#everyEvent) {
