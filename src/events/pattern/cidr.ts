@@ -11,7 +11,8 @@ export interface IpRange {
   readonly hi: string;
 }
 
-const HEX = '0123456789ABCDEF';
+/** Two upper-case hex digits per byte value. */
+const BYTE_HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, '0'));
 
 /** The canonical hex form of an IP literal, or null when `s` is not one. */
 export function parseIp(s: string): string | null {
@@ -51,7 +52,7 @@ export function parseCidr(cidr: string): IpRange | string {
 
 function toHex(bytes: Uint8Array): string {
   let out = '';
-  for (const b of bytes) out += HEX[b >> 4]! + HEX[b & 15]!;
+  for (const b of bytes) out += BYTE_HEX[b]!;
   return out;
 }
 

@@ -193,6 +193,15 @@ describe('structure', () => {
     // Different arrays do not constrain each other.
     yes({ a: { x: [1] }, b: { y: [2] } }, { a: [{ x: 0 }, { x: 1 }], b: [{ y: 2 }] });
   });
+
+  test('exists:false inside an array of objects is judged in the element the other fields come from', () => {
+    // Deliberately independent of field names: event-ruler checks absence in sorted-name order, so there the
+    // first pattern would not match (its "a" sorts before "b") while the second, with "c", would.
+    const event = { arr: [{ b: 'x' }, { a: 1, c: 1 }] };
+    yes({ arr: { a: [{ exists: false }], b: ['x'] } }, event);
+    yes({ arr: { c: [{ exists: false }], b: ['x'] } }, event);
+    no({ arr: { a: [{ exists: false }], b: ['x'] } }, { arr: [{ b: 'x', a: 1 }] });
+  });
 });
 
 test('testEventPattern takes JSON text for both arguments and rejects bad events', () => {
