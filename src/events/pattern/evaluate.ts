@@ -1,9 +1,9 @@
 /**
  * Whether one branch holds for the leaves of the current walk. When none of its fields has leaves inside array
- * elements every condition is judged alone; otherwise a backtracking search picks, per condition, a matching leaf consistent with the ones
- * already picked, and a condition that allows absence (`exists: false`) holds when no leaf of its field is
- * consistent with the final pick (so absence is judged within the same array element, as in event-ruler).
- */
+ * elements, every condition is judged alone. Otherwise a backtracking search picks, per condition, a matching leaf
+ * consistent with those already picked; a condition that allows absence (`exists: false`) holds when no leaf of its
+ * field is consistent with the final pick, so absence is judged within the array element the other fields come
+ * from. (event-ruler judges it against the fields that sort before it by name; this does not depend on names.) */
 import type { Condition, Matcher } from './ast.js';
 import { consistent, type Membership, type PathNode, type PathTrie } from './flatten.js';
 import { anyOf, type ValueTest } from './values.js';

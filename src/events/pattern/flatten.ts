@@ -64,7 +64,9 @@ export class PathTrie {
     node.readers--;
     let n: PathNode | null = node;
     while (n !== null && n.parent !== null && n.readers === 0 && (n.children === null || n.children.size === 0)) {
-      n.parent.children!.delete(n.segment);
+      const siblings = n.parent.children!;
+      siblings.delete(n.segment);
+      if (siblings.size === 0) n.parent.children = null;
       n = n.parent;
     }
   }
