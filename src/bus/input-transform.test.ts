@@ -1,9 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { loadRecordedApiCases, type RecordedCase } from '../../test/helpers/conformance.js';
 import { buildEnvelope, checkEntry } from '../events/entry.js';
 import type { EventEnvelope, PutEventsRequestEntry } from '../events/envelope.js';
 import { isReflowError } from '../errors.js';
@@ -18,22 +16,7 @@ const ORIGIN = { account: ACCOUNT, region: REGION };
 // ---------------------------------------------------------------------------------------------------------------
 // The recorded AWS answers: every "topic": "input-transformation" case.
 
-interface Case {
-  name: string;
-  operation: string;
-  setup?: Array<{ operation: string; request: any }>;
-  request: any;
-  expect: any;
-  topic?: string;
-}
-
-function conformanceFile(): string | undefined {
-  const candidates = [
-    resolve(fileURLToPath(import.meta.url), '../../../../../shared/conformance/eventbridge-api.json'),
-    resolve(process.cwd(), '../shared/conformance/eventbridge-api.json'),
-  ];
-  return candidates.find((p) => existsSync(p));
-}
+type Case = RecordedCase;
 
 /** Names and ARNs the tests generated, made concrete (template placeholders like <userId> are left alone). */
 const NAME_PLACEHOLDER = /<((?:bus-name|rule-name|target-id|queue-arn|lambda-arn)(?:-\d+)?|account|region|partition)>/g;
@@ -175,9 +158,9 @@ function compareDelivered(actual: string[], expected: unknown[], where: string):
   });
 }
 
-const file = conformanceFile();
-describe('recorded AWS input transformation (eventbridge-api.json)', { skip: file ? false : 'shared/conformance/eventbridge-api.json not found' }, () => {
-  const cases: Case[] = file ? (JSON.parse(readFileSync(file, 'utf8')) as Case[]).filter((c) => c.topic === 'input-transformation') : [];
+const recorded = loadRecordedApiCases();
+if (recorded) describe('recorded AWS input transformation (eventbridge-api.json)', () => {
+  const cases: Case[] = recorded.filter((c) => c.topic === 'input-transformation');
 
   test('there are 35 of them', () => {
     assert.equal(cases.length, 35);

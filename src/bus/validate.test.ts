@@ -1,8 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { loadRecordedApiCases, type RecordedCase } from '../../test/helpers/conformance.js';
 import { isReflowError, type ReflowError } from '../errors.js';
 import {
   formatViolations,
@@ -46,17 +44,9 @@ function validationMessage(fn: () => void): string | undefined {
 // ---------------------------------------------------------------------------------------------------------------
 // Recorded AWS answers
 
-interface Case {
-  name: string;
-  operation: string;
-  request: any;
-  expect: any;
-}
+type Case = RecordedCase;
 
-const file = [
-  resolve(fileURLToPath(import.meta.url), '../../../../../shared/conformance/eventbridge-api.json'),
-  resolve(process.cwd(), '../shared/conformance/eventbridge-api.json'),
-].find((p) => existsSync(p));
+const recorded = loadRecordedApiCases();
 
 const NOW_S = 1_767_225_600.5; // a fixed "now" with a fraction, as SDKs other than boto3 send it
 function concrete(text: string): string {
@@ -115,8 +105,8 @@ const STATEFUL = [
   /^Parameter EventSourceArn is not valid\. Reason: Archive .* does not exist\.$/,
 ];
 
-describe('recorded AWS answers (eventbridge-api.json)', { skip: file ? false : 'shared/conformance/eventbridge-api.json not found' }, () => {
-  const cases: Case[] = file ? JSON.parse(concrete(readFileSync(file, 'utf8'))) : [];
+if (recorded) describe('recorded AWS answers (eventbridge-api.json)', () => {
+  const cases: Case[] = JSON.parse(concrete(JSON.stringify(recorded)));
   const mine = cases.filter((c) => VALIDATORS[c.operation] !== undefined);
 
   test('every ValidationException a stateless check can give comes out exactly', () => {

@@ -1,8 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { loadRecordedApiCases, type RecordedCase } from '../../test/helpers/conformance.js';
 import { randomUUID } from 'node:crypto';
 import { isReflowError } from '../errors.js';
 import {
@@ -35,19 +33,9 @@ function requestError(req: { Entries?: unknown }): { code: string; message: stri
 // ---------------------------------------------------------------------------------------------------------------
 // Recorded AWS answers
 
-interface Case {
-  name: string;
-  operation: string;
-  setup?: Array<{ operation: string; request: any }>;
-  request: any;
-  expect: any;
-  topic?: string;
-}
+type Case = RecordedCase;
 
-const file = [
-  resolve(fileURLToPath(import.meta.url), '../../../../../shared/conformance/eventbridge-api.json'),
-  resolve(process.cwd(), '../shared/conformance/eventbridge-api.json'),
-].find((p) => existsSync(p));
+const recorded = loadRecordedApiCases();
 
 function concrete(text: string): string {
   return text
@@ -90,8 +78,8 @@ function tokenMatch(actual: unknown, expected: unknown, uuids: Map<string, strin
   assert.deepEqual(actual, expected, where);
 }
 
-describe('recorded AWS answers (eventbridge-api.json)', { skip: file ? false : 'shared/conformance/eventbridge-api.json not found' }, () => {
-  const cases: Case[] = file ? JSON.parse(concrete(readFileSync(file, 'utf8'))) : [];
+if (recorded) describe('recorded AWS answers (eventbridge-api.json)', () => {
+  const cases: Case[] = JSON.parse(concrete(JSON.stringify(recorded)));
   const putEvents = cases.filter((c) => c.operation === 'PutEvents');
 
   test('every whole-request PutEvents error, exactly', () => {

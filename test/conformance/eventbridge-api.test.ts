@@ -9,9 +9,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadRecordedApiCases } from '../helpers/conformance.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as EB from '@aws-sdk/client-eventbridge';
 import { startReflow, TEST_ACCOUNT, TEST_REGION, type TestReflow } from '../helpers/reflow.js';
@@ -99,18 +97,6 @@ interface Case extends Step {
   topic?: string;
 }
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'reflow') return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the reflow package root');
-    dir = parent;
-  }
-}
-
-const CONFORMANCE_FILE = join(process.env.REFLOW_CONFORMANCE_DIR ?? join(repoRoot(), '..', 'shared', 'conformance'), 'eventbridge-api.json');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Placeholders
@@ -468,17 +454,9 @@ async function runCase(c: Case, targets: HttpTargets): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-const available = existsSync(CONFORMANCE_FILE);
-if (!available) {
-  const message = `EventBridge API conformance data not found at ${CONFORMANCE_FILE}`;
-  if (process.env.CI === 'true') {
-    it('EventBridge API conformance data is present', () => assert.fail(message));
-  } else {
-    console.warn(`\n!!! SKIPPING the EventBridge API conformance suite: ${message}\n`);
-    it.skip(`EventBridge API conformance (${message})`);
-  }
-} else {
-  const cases = JSON.parse(readFileSync(CONFORMANCE_FILE, 'utf8')) as Case[];
+const recorded = loadRecordedApiCases();
+if (recorded) {
+  const cases = recorded as Case[];
   for (const name of Object.keys(SKIP)) assert.ok(cases.some((c) => c.name === name), `SKIP names an unknown case: ${name}`);
 
   describe(`EventBridge API conformance (${cases.length} recorded AWS answers)`, () => {
