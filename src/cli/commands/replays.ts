@@ -10,7 +10,7 @@ interface StartOptions extends EndpointOptions {
   name: string;
   archive: string;
   from: string;
-  to: string;
+  to?: string;
   destination?: string;
   rules?: string;
   description?: string;
@@ -27,7 +27,7 @@ export function registerReplays(program: Command): void {
       .requiredOption('--name <name>', 'replay name')
       .requiredOption('--archive <archive>', 'archive name or ARN')
       .requiredOption('--from <time>', 'events at or after this time (ISO-8601 or epoch seconds)')
-      .requiredOption('--to <time>', 'events before this time')
+      .option('--to <time>', 'events before this time (default: now)')
       .option('--destination <bus>', "bus name or ARN (default and only choice: the archive's bus)")
       .option('--rules <rules>', 'only these rules (comma-separated names or ARNs)')
       .option('--description <text>', 'description')
@@ -42,7 +42,7 @@ export function registerReplays(program: Command): void {
         Description: options.description,
         EventSourceArn: source.arn,
         EventStartTime: timeArg(options.from, '--from'),
-        EventEndTime: timeArg(options.to, '--to'),
+        EventEndTime: options.to === undefined ? new Date() : timeArg(options.to, '--to'),
         Destination: defined({
           Arn: destination,
           FilterArns: options.rules === undefined ? undefined : await ruleArns(client, listArg(options.rules), destination),
