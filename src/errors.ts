@@ -19,6 +19,39 @@ export const ERROR_CODES = {
   MissingAuthenticationTokenException: 403,
   UnrecognizedClientException: 403,
   InvalidSignatureException: 403,
+  // S3 API errors (the store and its S3 endpoint), with S3's statuses.
+  NoSuchBucket: 404,
+  NoSuchKey: 404,
+  NoSuchVersion: 404,
+  NoSuchUpload: 404,
+  BucketAlreadyOwnedByYou: 409,
+  BucketAlreadyExists: 409,
+  BucketNotEmpty: 409,
+  InvalidBucketName: 400,
+  KeyTooLongError: 400,
+  InvalidObjectName: 400,
+  InvalidPart: 400,
+  InvalidPartOrder: 400,
+  EntityTooSmall: 400,
+  EntityTooLarge: 400,
+  BadDigest: 400,
+  InvalidDigest: 400,
+  XAmzContentSHA256Mismatch: 400,
+  IncompleteBody: 400,
+  MissingContentLength: 411,
+  PreconditionFailed: 412,
+  NotModified: 304,
+  InvalidRange: 416,
+  MethodNotAllowed: 405,
+  MalformedXML: 400,
+  InvalidRequest: 400,
+  NotImplemented: 501,
+  AccessDenied: 403,
+  InvalidAccessKeyId: 403,
+  SignatureDoesNotMatch: 403,
+  RequestTimeTooSkewed: 403,
+  AuthorizationHeaderMalformed: 400,
+  InternalError: 500,
   // Reflow's own.
   InvalidEventPattern: 400, // thrown by testEventPattern(); the API maps it onto InvalidEventPatternException
   InvalidArgument: 400,
@@ -35,18 +68,25 @@ export interface ReflowErrorOptions {
   cause?: unknown;
   /** Overrides the registry status (EventBridge answers some codes with another status). */
   httpStatus?: number;
+  /**
+   * Facts a wire layer needs beyond the code (S3 answers a GET of a delete marker with NoSuchKey plus
+   * `x-amz-delete-marker` and `x-amz-version-id` headers): e.g. `{ deleteMarker: true, versionId }`.
+   */
+  details?: Record<string, unknown>;
 }
 
 export class ReflowError extends Error {
   readonly code: ErrorCode;
   readonly httpStatus: number;
   readonly field: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, options: ReflowErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = code;
     this.code = code;
     this.field = options.field;
+    this.details = options.details;
     this.httpStatus = options.httpStatus ?? ERROR_CODES[code];
   }
 }
