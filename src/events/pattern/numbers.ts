@@ -5,7 +5,7 @@
  * event-ruler's fixed-point encoding, so matching compares doubles.
  */
 
-export const NUMERIC_LIMIT = 5e9;
+const NUMERIC_LIMIT = 5e9;
 const MAX_DECIMALS = 6;
 
 /** The reason an operand of `numeric` or a numeric `anything-but` is refused, or null. Wording from event-ruler. */

@@ -28,7 +28,7 @@ export function anyOf(matchers: readonly Matcher[]): ValueTest {
   };
 }
 
-export function valueTest(m: Matcher): ValueTest {
+function valueTest(m: Matcher): ValueTest {
   switch (m.kind) {
     case 'exact': {
       const { value, ip } = m;
