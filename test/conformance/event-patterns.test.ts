@@ -5,11 +5,9 @@
  * answers; the other rules' answers must agree with testEventPattern too.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { PatternMatcher, testEventPattern } from '../../src/events/pattern/index.js';
+import { loadConformance } from '../helpers/conformance.js';
 
 interface Case {
   name: string;
@@ -23,33 +21,10 @@ interface Case {
 
 const OTHER_RULES = 50;
 
-/** The repository root is the nearest folder above this file (or the working directory) with a package.json. */
-function findConformanceDir(): string | undefined {
-  for (const start of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
-    for (let dir = start; ; dir = dirname(dir)) {
-      if (existsSync(join(dir, 'package.json'))) {
-        const shared = join(dir, '..', 'shared', 'conformance');
-        if (existsSync(join(shared, 'event-patterns.json'))) return shared;
-        break;
-      }
-      if (dirname(dir) === dir) break;
-    }
-  }
-  return undefined;
-}
+// Absent data fails under CI=true and is skipped loudly elsewhere (test/helpers/conformance.ts).
+const cases = loadConformance<Case[]>('event-patterns.json');
 
-const dir = findConformanceDir();
-
-if (dir === undefined) {
-  const reason = 'event-patterns.json not found at ../shared/conformance/ next to the repository';
-  if (process.env.CI === 'true') {
-    test('event-pattern conformance', () => assert.fail(`${reason}; CI must run the conformance suite`));
-  } else {
-    console.warn(`\n*** SKIPPING the event-pattern conformance suite: ${reason} ***\n`);
-    test('event-pattern conformance', (t) => t.skip(`${reason} (set CI=true to make this a failure)`));
-  }
-} else {
-  const cases = JSON.parse(readFileSync(join(dir, 'event-patterns.json'), 'utf8')) as Case[];
+if (cases !== undefined) {
   const patternOf = (c: Case): string | object => c.patternText ?? c.pattern;
 
   test('the conformance file holds the 297 cases', () => assert.equal(cases.length, 297));
