@@ -450,5 +450,33 @@ export function runEventBusConformance(name: string, harness: BusHarness): void 
       assert.deepEqual(seen, [2, 3]);
       assert.equal(await tail.closed, undefined);
     });
+
+    it('lets trusted producers use aws.* sources and appends an entry with its own EventId only once', async () => {
+      const bus = await fresh();
+      const received = collector(bus, 's3');
+      await bus.putRule({ Name: 'r', EventPattern: JSON.stringify({ source: ['aws.s3'] }) });
+      await bus.putTargets({ Rule: 'r', Targets: [{ Id: 't1', Arn: 'arn:reflow:handler:s3' }] });
+      const s3 = { Source: 'aws.s3', DetailType: 'Object Created', Detail: JSON.stringify({ n: 1 }) };
+      const untrusted = await bus.putEvents({ Entries: [s3] });
+      assert.equal(untrusted.Entries[0]!.ErrorCode, 'NotAuthorizedForSourceException');
+      const id = '0b3a7a2e-6a2f-4a4c-9a31-2f1f7b9d0c11';
+      const first = await bus.putEvents({ Entries: [{ ...s3, EventId: id } as typeof s3] }, { trusted: true });
+      // A relay that crashed before recording the first answer sends the same entry again: success, no new event.
+      const again = await bus.putEvents({ Entries: [{ ...s3, EventId: id } as typeof s3] }, { trusted: true });
+      assert.deepEqual([first.FailedEntryCount, again.FailedEntryCount], [0, 0]);
+      assert.deepEqual([first.Entries[0]!.EventId, again.Entries[0]!.EventId], [id, id]);
+      const reopened = await reopen(bus);
+      const afterRestart = await reopened.putEvents({ Entries: [{ ...s3, EventId: id } as typeof s3] }, { trusted: true });
+      assert.equal(afterRestart.FailedEntryCount, 0);
+      const tail = reopened.tail({ After: 0 });
+      const ids: string[] = [];
+      const other = await reopened.putEvents({ Entries: [entry({ n: 2 })] });
+      for await (const item of tail) {
+        ids.push(item.Event.id);
+        if (item.Event.id === other.Entries[0]!.EventId) break;
+      }
+      assert.deepEqual(ids, [id, other.Entries[0]!.EventId]);
+      assert.ok(received.length <= 1, 'the closed bus delivered at most the one event');
+    });
   });
 }

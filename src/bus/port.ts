@@ -12,7 +12,12 @@ export interface Subscription<V> extends AsyncIterable<V> {
  * `ReflowError`s with EventBridge's codes (`ResourceNotFoundException`, `ValidationException`, …).
  */
 export interface EventBus {
-  putEvents(request: T.PutEventsRequest): Promise<T.PutEventsResponse>;
+  /**
+   * `options.trusted` is for Reflow's own producers, never for the API: they may use `aws.*` sources, and an entry
+   * carrying its own `EventId` is appended at most once (a repeat answers success and changes nothing), which is
+   * what lets the store's outbox relay retry after a crash without duplicating an event.
+   */
+  putEvents(request: T.PutEventsRequest, options?: T.PutEventsOptions): Promise<T.PutEventsResponse>;
 
   createEventBus(request: T.CreateEventBusRequest): Promise<{ EventBusArn: string; Description?: string }>;
   describeEventBus(request: { Name?: string }): Promise<T.EventBusDescription>;

@@ -12,6 +12,10 @@ export interface PutEventsRequest {
   Entries: PutEventsRequestEntry[];
   EndpointId?: string;
 }
+export interface PutEventsOptions {
+  /** Reflow's own producers only: see EventBus.putEvents. */
+  trusted?: boolean;
+}
 export interface PutEventsResultEntry {
   EventId?: string;
   ErrorCode?: string;

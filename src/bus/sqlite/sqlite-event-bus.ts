@@ -62,7 +62,16 @@ interface Appended {
   replay: string | null;
   tids: number[];
   aids: number[];
+  /** Set for a trusted caller's entry that carries its own EventId: appended only if that id was never logged. */
+  dedupeId?: string;
 }
+
+/**
+ * Ids of events trusted producers put with their own EventId (the store's outbox relay). A relay that crashed after
+ * the bus committed but before it deleted its outbox row puts the same event again; this table turns that into a
+ * no-op, so each object version gets exactly one event. Kept as long as the log keeps delivered events.
+ */
+const EVENT_IDS_DDL = `CREATE TABLE IF NOT EXISTS event_ids (id TEXT PRIMARY KEY, ms INTEGER NOT NULL) WITHOUT ROWID;`;
 
 interface RuleRow {
   bus: string;
@@ -97,6 +106,7 @@ export class SqliteEventBus implements EventBus {
   private readonly runners = new Map<string, ReplayRunner>();
   private readonly tails = new Set<LogTail>();
   private readonly stmt: ReturnType<typeof prepare>;
+  private readonly insertEventId: Database.Statement;
   private readonly appendTx: (items: Appended[]) => number[];
   private closed = false;
   private purgeTimer: NodeJS.Timeout | undefined;
@@ -118,11 +128,13 @@ export class SqliteEventBus implements EventBus {
       this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(DDL);
+      this.db.exec(EVENT_IDS_DDL);
       this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     } catch (err) {
       throw wrapError(err, 'InternalException', `cannot open bus database ${options.path}: ${(err as Error).message}`);
     }
     this.stmt = prepare(this.db);
+    this.insertEventId = this.db.prepare('INSERT OR IGNORE INTO event_ids (id, ms) VALUES (?, ?)');
     this.invokeEnv.httpTimeoutMs = compiled.httpTimeoutMs;
     this.appendTx = this.db.transaction((items: Appended[]) => this.appendRows(items));
     this.ensureDefaultBus();
@@ -148,12 +160,13 @@ export class SqliteEventBus implements EventBus {
         this.stmt.countArchived.run(-expired.n, -(expired.bytes ?? 0), archive.aid);
       }
       this.stmt.purgeLog.run(nowMs - LOG_RETENTION_MS);
+      this.db.prepare('DELETE FROM event_ids WHERE ms < ?').run(nowMs - LOG_RETENTION_MS);
     })();
   }
 
   // ---------------------------------------------------------------- events
 
-  async putEvents(request: T.PutEventsRequest): Promise<T.PutEventsResponse> {
+  async putEvents(request: T.PutEventsRequest, options?: T.PutEventsOptions): Promise<T.PutEventsResponse> {
     this.assertOpen();
     const entries = request?.Entries;
     if (Array.isArray(entries) && entries.length > 10 && entries.length <= this.options.maxEntries) {
@@ -161,11 +174,12 @@ export class SqliteEventBus implements EventBus {
     } else {
       validatePutEventsRequest(request ?? {});
     }
-    return this.accept(entries as Array<T.PutEventsRequestEntry & { EventId?: string }>);
+    const trusted = options?.trusted === true;
+    return this.accept(entries as Array<T.PutEventsRequestEntry & { EventId?: string }>, trusted || this.options.allowAwsSources, trusted);
   }
 
   /** Validates, routes and appends entries; per-entry failures are answered, not thrown (as EventBridge does). */
-  private accept(entries: Array<T.PutEventsRequestEntry & { EventId?: string }>, trusted = this.options.allowAwsSources): T.PutEventsResponse {
+  private accept(entries: Array<T.PutEventsRequestEntry & { EventId?: string }>, trusted = this.options.allowAwsSources, dedupe = false): T.PutEventsResponse {
     const now = new Date();
     const results: T.PutEventsResultEntry[] = [];
     const items: Appended[] = [];
@@ -183,7 +197,7 @@ export class SqliteEventBus implements EventBus {
       }
       const id = entry.EventId ?? randomUUID();
       const { envelope, json } = buildEnvelope(entry, this.region, id, now);
-      items.push({
+      const item: Appended = {
         bus,
         json,
         ingestMs: now.getTime(),
@@ -191,7 +205,9 @@ export class SqliteEventBus implements EventBus {
         replay: null,
         tids: routing.route(envelope).map((t) => t.tid),
         aids: routing.archivesFor(envelope),
-      });
+      };
+      if (dedupe && entry.EventId !== undefined) item.dedupeId = entry.EventId;
+      items.push(item);
       results.push({ EventId: id });
     }
     if (items.length) this.commit(items);
@@ -214,6 +230,7 @@ export class SqliteEventBus implements EventBus {
     const seqs: number[] = [];
     const archived = new Map<number, { count: number; bytes: number }>();
     for (const item of items) {
+      if (item.dedupeId !== undefined && this.insertEventId.run(item.dedupeId, item.ingestMs).changes === 0) continue;
       const seq = Number(this.stmt.insertEvent.run(item.bus, item.ingestMs, item.size, item.replay, item.json).lastInsertRowid);
       seqs.push(seq);
       for (const tid of item.tids) this.stmt.insertPending.run(tid, seq);
