@@ -101,17 +101,18 @@ export class PatternMatcher<K> {
     for (const branch of compiled.branches) {
       const conditions = branch.conditions.map((c) => bindCondition(this.#trie, c));
       for (const c of conditions) this.#vocabulary.count(c, 1);
+      // Fields a nomination reads come first: they then tend to share the entry's first cache line.
       rule.branches.push({
-        key,
-        rule,
+        seenAt: 0,
+        guardNode: null,
+        guardValue: null,
         sole: compiled.branches.length === 1,
+        key,
+        plain: null,
+        rule,
         conditions,
         anchor: null,
         byPresence: false,
-        plain: null,
-        guardNode: null,
-        guardValue: null,
-        seenAt: 0,
       });
     }
     for (const entry of rule.branches) this.#file(entry);
