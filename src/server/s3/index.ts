@@ -1,0 +1,104 @@
+/**
+ * The S3-compatible endpoint: S3's REST API (path-style and virtual-host-style addressing, SigV4 in the header or a
+ * presigned query, XML bodies) over the same `ObjectStore` port every other part of Reflow uses — a wire layer, not a
+ * second store. It runs as its own Fastify instance on its own port (`reflow up --s3-port`), because S3 clients
+ * address buckets from the root of a host.
+ *
+ * S3 routes by method, path and query sub-resource (`?versioning`, `?uploads`, `?uploadId=`), not by path alone, so
+ * one catch-all route resolves the bucket and key and dispatches (routes.ts). Bodies are never parsed by Fastify:
+ * object data streams from the socket into the store.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { ObjectStore } from '../../store/port.js';
+import { isReflowError } from '../../errors.js';
+import { verifySigV4, type SigV4Identity } from '../../security/sigv4.js';
+import { installS3ErrorHandler, fromSigV4Error } from './errors.js';
+import { dispatch, type S3Context } from './routes.js';
+import { resolveAddress, splitUrl } from './addressing.js';
+import { xmlDocument } from './xml.js';
+
+export interface S3ServerOptions {
+  store: ObjectStore;
+  /** Secret for an access key id; every request must be signed with a known key (SigV4). */
+  credentials: (accessKeyId: string) => string | undefined;
+  /** The region clients sign for and GetBucketLocation reports (default `us-east-1`). */
+  region?: string;
+  logger?: boolean;
+  /** Host names under which `<bucket>.<domain>` is virtual-host addressing (default `localhost`, `s3.localhost`). */
+  virtualHostDomains?: string[];
+  /** Largest single PutObject / UploadPart in bytes (default 5 GiB, S3's). */
+  maxObjectSize?: number;
+  /** Allowed clock skew of signed requests (default 15 minutes). */
+  maxSkewMs?: number;
+  /** The clock, for tests. */
+  now?: () => Date;
+}
+
+export async function buildS3Server(options: S3ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    genReqId: () => randomBytes(8).toString('hex').toUpperCase(),
+    requestIdHeader: false,
+    exposeHeadRoutes: false,
+    // Keys up to 1,024 bytes, percent-encoded three times over.
+    routerOptions: { maxParamLength: 8192 },
+    forceCloseConnections: true,
+    // Large uploads take as long as they take; the store bounds memory, not time.
+    requestTimeout: 0,
+    // Errors Node's HTTP parser raises before or outside a route (a body cut short when the client half-closes,
+    // malformed framing) still answer in S3's XML.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return void socket.destroy();
+      const code = (err as { code?: string }).code;
+      const [s3Code, message] =
+        code === 'HPE_INVALID_EOF_STATE'
+          ? ['IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.']
+          : ['InvalidRequest', 'The request could not be parsed as HTTP.'];
+      const body = xmlDocument('Error', [['Code', s3Code], ['Message', message]], false);
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
+  });
+
+  // Fastify never reads a body here: the handler streams request.raw (objects) or reads it whole (small XML).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-amz-request-id', request.id);
+    reply.header('x-amz-id-2', Buffer.from(randomUUID()).toString('base64'));
+    reply.header('server', 'Reflow');
+  });
+  installS3ErrorHandler(app);
+
+  const context: S3Context = {
+    store: options.store,
+    credentials: options.credentials,
+    region: options.region ?? 'us-east-1',
+    maxObjectSize: options.maxObjectSize ?? 5 * 1024 ** 3,
+    authenticate: (request) => authenticate(request, options),
+  };
+  const domains = options.virtualHostDomains ?? ['localhost', 's3.localhost'];
+  const handler = async (request: FastifyRequest, reply: Parameters<typeof dispatch>[2]) => {
+    const address = resolveAddress(request, domains);
+    return dispatch(context, request, reply, address);
+  };
+  app.all('/', handler);
+  app.all('/*', handler);
+  return app;
+}
+
+function authenticate(request: FastifyRequest, options: S3ServerOptions): SigV4Identity {
+  const { path, query } = splitUrl(request.raw.url ?? '/');
+  const presigned = /(?:^|&)X-Amz-(?:Signature|Algorithm)=/.test(query);
+  const sigOptions: { service: string; now?: Date; maxSkewMs?: number } = { service: 's3' };
+  if (options.now) sigOptions.now = options.now();
+  if (options.maxSkewMs !== undefined) sigOptions.maxSkewMs = options.maxSkewMs;
+  try {
+    return verifySigV4({ method: request.method, path, query, headers: request.headers }, options.credentials, sigOptions);
+  } catch (err) {
+    throw isReflowError(err) ? fromSigV4Error(err, presigned) : err;
+  }
+}
