@@ -13,9 +13,10 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ObjectStore } from '../../store/port.js';
 import { isReflowError } from '../../errors.js';
 import { verifySigV4, type SigV4Identity } from '../../security/sigv4.js';
+import { isSigV2, verifySigV2, type SigV2Request } from './sigv2.js';
 import { installS3ErrorHandler, fromSigV4Error } from './errors.js';
 import { dispatch, type S3Context } from './routes.js';
-import { resolveAddress, splitUrl } from './addressing.js';
+import { resolveAddress, splitUrl, type S3Address } from './addressing.js';
 import { xmlDocument } from './xml.js';
 
 export interface S3ServerOptions {
@@ -78,7 +79,7 @@ export async function buildS3Server(options: S3ServerOptions): Promise<FastifyIn
     credentials: options.credentials,
     region: options.region ?? 'us-east-1',
     maxObjectSize: options.maxObjectSize ?? 5 * 1024 ** 3,
-    authenticate: (request) => authenticate(request, options),
+    authenticate: (request, address) => authenticate(request, address, options),
   };
   const domains = options.virtualHostDomains ?? ['localhost', 's3.localhost'];
   const handler = async (request: FastifyRequest, reply: Parameters<typeof dispatch>[2]) => {
@@ -90,8 +91,16 @@ export async function buildS3Server(options: S3ServerOptions): Promise<FastifyIn
   return app;
 }
 
-function authenticate(request: FastifyRequest, options: S3ServerOptions): SigV4Identity {
+function authenticate(request: FastifyRequest, address: S3Address, options: S3ServerOptions): SigV4Identity {
   const { path, query } = splitUrl(request.raw.url ?? '/');
+  if (isSigV2({ query, headers: request.headers })) {
+    const v2: SigV2Request = { method: request.method, path, query, headers: request.headers };
+    if (address.virtualHost && address.bucket !== undefined) v2.virtualHostBucket = address.bucket;
+    const v2Options: Parameters<typeof verifySigV2>[2] = { region: options.region ?? 'us-east-1' };
+    if (options.now) v2Options.now = options.now();
+    if (options.maxSkewMs !== undefined) v2Options.maxSkewMs = options.maxSkewMs;
+    return verifySigV2(v2, options.credentials, v2Options);
+  }
   const presigned = /(?:^|&)X-Amz-(?:Signature|Algorithm)=/.test(query);
   const sigOptions: { service: string; now?: Date; maxSkewMs?: number } = { service: 's3' };
   if (options.now) sigOptions.now = options.now();

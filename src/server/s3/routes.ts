@@ -31,7 +31,7 @@ export interface S3Context {
   credentials: (accessKeyId: string) => string | undefined;
   region: string;
   maxObjectSize: number;
-  authenticate(request: FastifyRequest): SigV4Identity;
+  authenticate(request: FastifyRequest, address: S3Address): SigV4Identity;
 }
 
 const OWNER_ID = createHash('sha256').update('reflow').digest('hex');
@@ -75,7 +75,7 @@ function intParam(query: Map<string, string>, name: string): number | undefined 
 }
 
 export async function dispatch(ctx: S3Context, request: FastifyRequest, reply: Reply, address: S3Address): Promise<Reply> {
-  const identity = ctx.authenticate(request);
+  const identity = ctx.authenticate(request, address);
   const { bucket, key, query } = address;
   for (const name of UNSUPPORTED) if (query.has(name)) throw notImplemented(`?${name}`);
   const method = request.method;

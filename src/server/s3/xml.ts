@@ -68,6 +68,9 @@ const parser = new XMLParser({
   trimValues: false,
   ignoreDeclaration: true,
   processEntities: true,
+  // Go's encoder (rclone, MinIO's clients) writes `"` as `&#34;` and control characters as `&#xA;`: numeric
+  // character references must decode, or rclone's quoted part ETags never match (InvalidPart).
+  htmlEntities: true,
   // Elements that may repeat are always arrays, so one <Part> reads like many.
   isArray: (name) => name === 'Part' || name === 'Object',
 });
