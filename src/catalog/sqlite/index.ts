@@ -1,0 +1,1 @@
+export { SqliteCatalog, type SqliteCatalogOptions } from './sqlite-catalog.js';
