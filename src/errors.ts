@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   RequestTimeTooSkewed: 403,
   AuthorizationHeaderMalformed: 400,
   InternalError: 500,
+  ServiceUnavailable: 503, // the S3 adapter could not reach its remote object store
   // Reflow's own.
   InvalidEventPattern: 400, // thrown by testEventPattern(); the API maps it onto InvalidEventPatternException
   InvalidArgument: 400,
