@@ -9,6 +9,7 @@ import { ReflowError } from '../../../errors.js';
 import type { ObjectStore } from '../../../store/port.js';
 import type * as T from '../../../store/types.js';
 import { validateBucketName, validateKey } from '../../../store/validate.js';
+import { checkWriteConditions } from '../../../store/conditions.js';
 
 interface Version {
   info: T.ObjectInfo;
@@ -101,6 +102,8 @@ export class MemoryObjectStore implements ObjectStore {
     const b = this.bucket(bucket);
     validateKey(key);
     const data = await this.read(body, options);
+    const latest = b.objects.get(key)?.[0];
+    checkWriteConditions(options.conditions, latest && !latest.deleteMarker ? latest.info : undefined);
     const v = this.newVersion(b, key, data, createHash('md5').update(data).digest('hex'), {
       ...headersOf(options),
       metadata: { ...(options.metadata ?? {}) },
