@@ -59,6 +59,14 @@ export const ERROR_CODES = {
   InvalidConfiguration: 400,
   NotFound: 404,
   BadRequest: 400,
+  // Jobs and transforms (src/runtime): the error a failed attempt records in its log and in the dead letters.
+  TransformFailed: 500,
+  TransformTimedOut: 504,
+  TransformWroteNothing: 500,
+  WorkerDied: 500,
+  JobCancelled: 409,
+  JobNotFound: 404,
+  InvalidJobState: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
