@@ -1,0 +1,165 @@
+/**
+ * Content-addressed blob files: `blobs/<sha[0:2]>/<sha[2:4]>/<sha256>`, so identical content is stored once. A body
+ * streams into `tmp/`, is hashed and fsynced there, then renamed into place before any metadata names it; the
+ * metadata commit (elsewhere) is what makes it visible. Which blobs are referenced is the metadata's business
+ * (`blobs.refs` in SQLite); this module keeps files and the in-process pins that stop a file from being unlinked
+ * while a write about to reference it, or a read streaming it, is in flight.
+ *
+ * Unlinking is synchronous on purpose: "no row and no pin, so unlink" must not interleave with another request's
+ * "pin, then rename into place", which an await between the check and the unlink would allow.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, unlinkSync, existsSync } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ObjectBody } from '../types.js';
+import { receive, type Expectations, type Received } from './receive.js';
+
+export interface Incoming extends Received {
+  /** The temporary file holding the body; gone once adopted or discarded. */
+  path: string;
+}
+
+export class BlobFiles {
+  readonly blobDir: string;
+  readonly tmpDir: string;
+  private readonly pins = new Map<string, number>();
+  private readonly knownDirs = new Set<string>();
+
+  constructor(
+    root: string,
+    private readonly fsync: boolean,
+    /** Whether the metadata references this blob (a `blobs` row exists). */
+    private readonly referenced: (sha256: string) => boolean,
+  ) {
+    this.blobDir = join(root, 'blobs');
+    this.tmpDir = join(root, 'tmp');
+    mkdirSync(this.blobDir, { recursive: true });
+    mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  path(sha256: string): string {
+    return join(this.blobDir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  /** Streams a body into a new temporary file, checking it against what the client declared. */
+  async receive(body: ObjectBody, expect: Expectations): Promise<Incoming> {
+    const path = join(this.tmpDir, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`);
+    const received = await receive(body, path, expect, this.fsync);
+    return { ...received, path };
+  }
+
+  /**
+   * Moves a received body to its content address and pins it; the caller commits a reference and then calls
+   * `release`. A blob already referenced is kept as it is and the temporary file dropped (identical content is
+   * stored once).
+   */
+  async adopt(incoming: Incoming): Promise<void> {
+    this.pin(incoming.sha256);
+    try {
+      if (this.referenced(incoming.sha256)) {
+        await unlink(incoming.path);
+        return;
+      }
+      const target = this.path(incoming.sha256);
+      const dir = join(this.blobDir, incoming.sha256.slice(0, 2), incoming.sha256.slice(2, 4));
+      if (!this.knownDirs.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        this.knownDirs.add(dir);
+      }
+      // An unreferenced file already there (a crash's leftover, or a concurrent write of the same bytes) holds
+      // the same content by construction; rename replaces it atomically.
+      await rename(incoming.path, target);
+      if (this.fsync) await syncDir(dir);
+    } catch (err) {
+      await unlink(incoming.path).catch(() => undefined);
+      this.release(incoming.sha256);
+      throw err;
+    }
+  }
+
+  /** Drops a received body that will not be stored. */
+  async discard(incoming: Incoming): Promise<void> {
+    await unlink(incoming.path).catch(() => undefined);
+  }
+
+  pin(sha256: string): void {
+    this.pins.set(sha256, (this.pins.get(sha256) ?? 0) + 1);
+  }
+
+  /** Unpins; the last pin of a blob nothing references removes its file. */
+  release(sha256: string): void {
+    const n = (this.pins.get(sha256) ?? 1) - 1;
+    if (n > 0) {
+      this.pins.set(sha256, n);
+      return;
+    }
+    this.pins.delete(sha256);
+    this.freeIfUnreferenced([sha256]);
+  }
+
+  /** Called right after a commit that dropped references: unlinks the files no row and no pin holds. */
+  freeIfUnreferenced(shas: Iterable<string>): void {
+    for (const sha of shas) {
+      if (this.pins.has(sha) || this.referenced(sha)) continue;
+      try {
+        unlinkSync(this.path(sha));
+      } catch {
+        // Already gone (never renamed into place, or swept): nothing to free.
+      }
+    }
+  }
+
+  /**
+   * At open, before any request: empties tmp/ (bodies whose request never finished) and unlinks every blob file no
+   * row references (a crash between rename and commit, or between a refs-to-zero commit and its unlink). Returns
+   * what it removed.
+   */
+  sweep(): { tmp: number; blobs: number } {
+    let tmp = 0;
+    for (const name of readdirSync(this.tmpDir)) {
+      rmSync(join(this.tmpDir, name), { force: true, recursive: true });
+      tmp++;
+    }
+    let blobs = 0;
+    for (const a of readdirSync(this.blobDir)) {
+      const da = join(this.blobDir, a);
+      for (const b of safeReaddir(da)) {
+        const db = join(da, b);
+        this.knownDirs.add(db);
+        for (const name of safeReaddir(db)) {
+          if (/^[0-9a-f]{64}$/.test(name) && this.referenced(name)) continue;
+          rmSync(join(db, name), { force: true, recursive: true });
+          blobs++;
+        }
+      }
+    }
+    return { tmp, blobs };
+  }
+
+  /** Blob files on disk (tests, diagnostics). */
+  listFiles(): string[] {
+    const out: string[] = [];
+    if (!existsSync(this.blobDir)) return out;
+    for (const a of readdirSync(this.blobDir)) for (const b of safeReaddir(join(this.blobDir, a))) out.push(...safeReaddir(join(this.blobDir, a, b)));
+    return out.sort();
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** A rename is durable only once its directory is synced. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
