@@ -175,7 +175,8 @@ export class FsObjectStore implements ObjectStore {
     const dbPath = join(this.dir, 'store.db');
     try {
       mkdirSync(this.dir, { recursive: true });
-      this.db = new Database(dbPath);
+      // Nobody else may hold the lock: a second owner fails fast rather than waiting.
+      this.db = new Database(dbPath, { timeout: 250 });
       // One process owns a store directory: a second would sweep the first one's blobs in flight. The lock is the
       // OS's, so a SIGKILLed owner leaves none behind.
       this.db.pragma('locking_mode = EXCLUSIVE');
@@ -183,8 +184,7 @@ export class FsObjectStore implements ObjectStore {
       // NORMAL survives a process crash; blob bytes are fsynced before a commit names them (fsync option), so a
       // power loss can lose the last commits but never leaves metadata naming missing bytes.
       this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 2000');
-      this.db.exec(DDL);
+            this.db.exec(DDL);
       this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
       this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('store_id', randomBytes(16).toString('hex'));
     } catch (err) {
