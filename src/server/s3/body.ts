@@ -67,7 +67,13 @@ export function prepareBody(
   }
   const prepared: Omit<PreparedBody, 'body'> = { checksums };
   const md5 = header(request, 'content-md5');
-  if (md5 !== undefined) prepared.contentMd5 = md5.trim();
+  if (md5 !== undefined) {
+    // S3 tells a malformed digest (InvalidDigest) from a wrong one (BadDigest, once the body has been read).
+    if (!/^[A-Za-z0-9+/]{22}==$/.test(md5.trim())) {
+      throw new ReflowError('InvalidDigest', 'The Content-MD5 you specified was invalid.', { field: 'Content-MD5' });
+    }
+    prepared.contentMd5 = md5.trim();
+  }
 
   let source: AsyncIterable<Uint8Array>;
   const mode = identity.payloadHash;

@@ -11,10 +11,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ObjectStore } from '../../store/port.js';
-import { isReflowError } from '../../errors.js';
-import { verifySigV4, type SigV4Identity } from '../../security/sigv4.js';
+import { ReflowError, isReflowError } from '../../errors.js';
+import { UNSIGNED_PAYLOAD, verifySigV4, type SigV4Identity } from '../../security/sigv4.js';
+import { isStreamingPayload } from '../../security/sigv4-streaming.js';
 import { isSigV2, verifySigV2, type SigV2Request } from './sigv2.js';
-import { installS3ErrorHandler, fromSigV4Error } from './errors.js';
+import { installS3ErrorHandler, fromSigV4Error, sendS3Error, toS3Error } from './errors.js';
 import { dispatch, type S3Context } from './routes.js';
 import { resolveAddress, splitUrl, type S3Address } from './addressing.js';
 import { xmlDocument } from './xml.js';
@@ -45,6 +46,14 @@ export async function buildS3Server(options: S3ServerOptions): Promise<FastifyIn
     // Keys up to 1,024 bytes, percent-encoded three times over.
     routerOptions: { maxParamLength: 8192 },
     forceCloseConnections: true,
+    // Fastify's own refusals (a path that is not valid percent-encoding) answer in S3's XML too, not Fastify's JSON.
+    frameworkErrors: (error, request, reply) => {
+      const err =
+        error.code === 'FST_ERR_BAD_URL'
+          ? new ReflowError('InvalidArgument', 'The path is not correctly percent-encoded.', { field: 'Key', cause: error })
+          : toS3Error(error);
+      void sendS3Error(request, reply, err);
+    },
     // Large uploads take as long as they take; the store bounds memory, not time.
     requestTimeout: 0,
     // Errors Node's HTTP parser raises before or outside a route (a body cut short when the client half-closes,
@@ -102,12 +111,30 @@ function authenticate(request: FastifyRequest, address: S3Address, options: S3Se
     return verifySigV2(v2, options.credentials, v2Options);
   }
   const presigned = /(?:^|&)X-Amz-(?:Signature|Algorithm)=/.test(query);
+  // S3 needs the payload hash up front to stream a body; without it a signer that hashed the body (curl 7.x's
+  // --aws-sigv4) would only see SignatureDoesNotMatch. Name the missing header instead, as S3 does.
+  const length = request.headers['content-length'];
+  const hasBody = (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+  if (!presigned && hasBody && request.headers.authorization !== undefined && request.headers['x-amz-content-sha256'] === undefined) {
+    throw new ReflowError('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256', { field: 'x-amz-content-sha256' });
+  }
   const sigOptions: { service: string; now?: Date; maxSkewMs?: number } = { service: 's3' };
   if (options.now) sigOptions.now = options.now();
   if (options.maxSkewMs !== undefined) sigOptions.maxSkewMs = options.maxSkewMs;
+  let identity: SigV4Identity;
   try {
-    return verifySigV4({ method: request.method, path, query, headers: request.headers }, options.credentials, sigOptions);
+    identity = verifySigV4({ method: request.method, path, query, headers: request.headers }, options.credentials, sigOptions);
   } catch (err) {
     throw isReflowError(err) ? fromSigV4Error(err, presigned) : err;
   }
+  // Anything else would be read as an unsigned body: a typo must not turn the payload check off.
+  const mode = identity.payloadHash;
+  if (mode !== UNSIGNED_PAYLOAD && !isStreamingPayload(mode) && !/^[0-9a-f]{64}$/i.test(mode)) {
+    throw new ReflowError(
+      'InvalidArgument',
+      'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.',
+      { field: 'x-amz-content-sha256' },
+    );
+  }
+  return identity;
 }

@@ -16,6 +16,7 @@ import type {
 } from '../../store/types.js';
 import type { S3Address } from './addressing.js';
 import { prepareBody, readSmallBody } from './body.js';
+import { validatePartNumber } from '../../store/validate.js';
 import {
   isoTime,
   parseCompleteMultipartUpload,
@@ -680,6 +681,8 @@ async function uploadPart(
   if (uploadId === undefined || partNumber === undefined) {
     throw new ReflowError('InvalidRequest', 'UploadPart needs both uploadId and partNumber.');
   }
+  // Checked before the body is read, so a bad number costs no upload.
+  validatePartNumber(partNumber);
   const prepared = prepareBody(request, identity, ctx.credentials, ctx.maxObjectSize);
   const options: Parameters<ObjectStore['uploadPart']>[5] & object = {};
   if (prepared.contentLength !== undefined) options.contentLength = prepared.contentLength;

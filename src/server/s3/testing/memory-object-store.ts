@@ -268,6 +268,9 @@ export class MemoryObjectStore implements ObjectStore {
       datas.push(stored.data);
       md5s.push(Buffer.from(bare(stored.etag), 'hex'));
     }
+    if (datas.slice(0, -1).some((d) => d.length < 5 * 1024 * 1024)) {
+      throw new ReflowError('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.');
+    }
     const b = this.bucket(bucket);
     const data = Buffer.concat(datas);
     const v = this.newVersion(b, key, data, `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${parts.length}`, {
