@@ -5,6 +5,8 @@
 import { join, resolve } from 'node:path';
 import type { EventBus } from './bus/port.js';
 import { SqliteEventBus } from './bus/sqlite/index.js';
+import type { ObjectStore } from './store/port.js';
+import { FsObjectStore } from './store/local/index.js';
 
 export interface ReflowConfig {
   /** Where the embedded adapters keep their files. */
@@ -15,6 +17,8 @@ export interface ReflowConfig {
 
 export interface Reflow {
   bus: EventBus;
+  /** Versioned buckets; its object events go to `bus` (default bus) through the store's outbox. */
+  store: ObjectStore;
   close(): Promise<void>;
 }
 
@@ -24,9 +28,21 @@ export async function createReflow(config: ReflowConfig): Promise<Reflow> {
   if (config.account !== undefined) options.account = config.account;
   if (config.region !== undefined) options.region = config.region;
   const bus = SqliteEventBus.open(options);
+  let store: ObjectStore;
+  try {
+    const storeOptions: Parameters<typeof FsObjectStore.open>[0] = { dir: join(dataDir, 'store'), bus };
+    if (config.account !== undefined) storeOptions.account = config.account;
+    store = await FsObjectStore.open(storeOptions);
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
   return {
     bus,
+    store,
     async close() {
+      // Reverse order: the store's relay stops before the bus it writes to closes.
+      await store.close();
       await bus.close();
     },
   };

@@ -3,12 +3,14 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createReflow } from '../../compose.js';
 import { buildServer } from '../../server/index.js';
+import { buildS3Server } from '../../server/s3/index.js';
 import { action, CliError } from '../context.js';
 import { intArg } from '../input.js';
 
 interface UpOptions {
   dataDir: string;
   port: string;
+  s3Port: string;
   host: string;
   account?: string;
   region?: string;
@@ -23,12 +25,26 @@ export function rootCredentials(env: NodeJS.ProcessEnv = process.env): ((accessK
   return (accessKeyId) => (accessKeyId === id ? secret : undefined);
 }
 
+/**
+ * S3 clients always sign, so the S3 endpoint always checks signatures. Without root credentials in the environment
+ * it accepts this documented development key pair, and says so when it starts.
+ */
+export const DEV_S3_CREDENTIALS = { accessKeyId: 'REFLOWDEVACCESSKEY01', secretAccessKey: 'reflow-dev-secret-change-me' } as const;
+
+export function s3Credentials(env: NodeJS.ProcessEnv = process.env): { lookup: (accessKeyId: string) => string | undefined; accessKeyId: string; dev: boolean } {
+  const root = rootCredentials(env);
+  if (root) return { lookup: root, accessKeyId: env.REFLOW_ROOT_ACCESS_KEY_ID!, dev: false };
+  const { accessKeyId, secretAccessKey } = DEV_S3_CREDENTIALS;
+  return { lookup: (id) => (id === accessKeyId ? secretAccessKey : undefined), accessKeyId, dev: true };
+}
+
 export function registerUp(program: Command): void {
   program
     .command('up')
-    .description('run Reflow (embedded bus + HTTP API) in this process')
+    .description('run Reflow (embedded bus and store, HTTP API, S3 endpoint) in this process')
     .option('--data-dir <dir>', 'where the embedded adapters keep their files (env REFLOW_DATA_DIR)', process.env.REFLOW_DATA_DIR ?? './.reflow')
     .option('--port <n>', 'API port (env REFLOW_PORT; 0 picks a free one)', process.env.REFLOW_PORT ?? '7070')
+    .option('--s3-port <n>', 'S3 endpoint port (env REFLOW_S3_PORT; 0 picks a free one)', process.env.REFLOW_S3_PORT ?? '7071')
     .option('--host <host>', 'API listen address (env REFLOW_HOST)', process.env.REFLOW_HOST ?? '127.0.0.1')
     .option('--account <id>', '12-digit account id in events and ARNs (env REFLOW_ACCOUNT)')
     .option('--region <region>', 'region in events and ARNs (env REFLOW_REGION)')
@@ -37,6 +53,8 @@ export function registerUp(program: Command): void {
       action(async (options: UpOptions) => {
         const port = intArg(options.port, '--port');
         if (port < 0 || port > 65535) throw new CliError('InvalidArgument', `--port ${port} is out of range`, 2);
+        const s3Port = intArg(options.s3Port, '--s3-port');
+        if (s3Port < 0 || s3Port > 65535) throw new CliError('InvalidArgument', `--s3-port ${s3Port} is out of range`, 2);
         const dataDir = resolve(options.dataDir);
         const config: Parameters<typeof createReflow>[0] = { dataDir };
         if (options.account) config.account = options.account;
@@ -46,18 +64,32 @@ export function registerUp(program: Command): void {
         const serverOptions: Parameters<typeof buildServer>[0] = { bus: reflow.bus, logger: options.log === true };
         if (credentials) serverOptions.credentials = credentials;
         const app = await buildServer(serverOptions);
+        const s3 = s3Credentials();
+        const s3App = await buildS3Server({ store: reflow.store, credentials: s3.lookup, logger: options.log === true, ...(options.region ? { region: options.region } : {}) });
         try {
           await app.listen({ port, host: options.host });
+          await s3App.listen({ port: s3Port, host: options.host });
         } catch (err) {
+          await s3App.close();
+          await app.close();
           await reflow.close();
           throw err;
         }
-        const address = app.server.address();
-        const actualPort = typeof address === 'object' && address ? address.port : port;
         const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+        const portOf = (server: typeof app.server, fallback: number) => {
+          const address = server.address();
+          return typeof address === 'object' && address ? address.port : fallback;
+        };
         process.stdout.write(
-          `Reflow API listening on http://${host}:${actualPort} (data dir ${dataDir}, SigV4 ${credentials ? 'on' : 'off'})\n`,
+          `Reflow API listening on http://${host}:${portOf(app.server, port)} (data dir ${dataDir}, SigV4 ${credentials ? 'on' : 'off'})\n`,
         );
+        process.stdout.write(`Reflow S3 endpoint listening on http://${host}:${portOf(s3App.server, s3Port)} (SigV4 with access key id ${s3.accessKeyId})\n`);
+        if (s3.dev) {
+          process.stdout.write(
+            `  REFLOW_ROOT_ACCESS_KEY_ID / REFLOW_ROOT_SECRET_ACCESS_KEY are not set: S3 clients sign with the development key pair ` +
+              `${DEV_S3_CREDENTIALS.accessKeyId} / ${DEV_S3_CREDENTIALS.secretAccessKey}\n`,
+          );
+        }
 
         let stopping = false;
         const stop = async (signal: string) => {
@@ -65,6 +97,8 @@ export function registerUp(program: Command): void {
           stopping = true;
           process.stdout.write(`${signal}: shutting down\n`);
           try {
+            // Reverse order of start: the S3 endpoint, the API, then the store and the bus.
+            await s3App.close();
             await app.close();
             await reflow.close();
             process.exit(0);

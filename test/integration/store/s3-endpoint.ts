@@ -1,15 +1,17 @@
 /**
- * Shared by the real-client tests: Reflow's S3 endpoint in this process on a free port, over the local adapter in a
- * temporary data directory when it is there, else over the endpoint's in-memory test store; and the rule for a
- * missing client (fail under CI=true, skip loudly elsewhere).
+ * Shared by the real-client tests: Reflow's S3 endpoint in this process on a free port, over the local adapter
+ * (FsObjectStore) and a real SQLite bus in a temporary data directory, laid out as `reflow up` lays it out; and the
+ * rule for a missing client (fail under CI=true, skip loudly elsewhere).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { SqliteEventBus } from '../../../src/bus/sqlite/index.js';
+import type { EventEnvelope } from '../../../src/bus/types.js';
 import { buildS3Server } from '../../../src/server/s3/index.js';
-import { MemoryObjectStore } from '../../../src/server/s3/testing/memory-object-store.js';
+import { FsObjectStore } from '../../../src/store/local/index.js';
 import type { ObjectStore } from '../../../src/store/port.js';
 
 export const ACCESS_KEY_ID = 'AKIAREFLOWTEST000001';
@@ -21,30 +23,21 @@ export interface RunningEndpoint {
   store: ObjectStore;
   app: FastifyInstance;
   dataDir: string;
-  /** Which store backs it (`fs` or `memory`). */
+  /** Which store backs it: `fs` (the local adapter). */
   storeKind: string;
+  /** The bus the store's object events go to. */
+  bus: SqliteEventBus;
+  /** Object events (`source: aws.s3`) on the bus so far, after the store's outbox has been flushed. */
+  objectEvents(): Promise<EventEnvelope[]>;
   close(): Promise<void>;
-}
-
-async function openStore(dataDir: string): Promise<{ store: ObjectStore; kind: string }> {
-  // The local adapter is loaded by path at run time so this helper still builds where it is absent.
-  const modulePath = '../../../src/store/local/index.js';
-  try {
-    const mod = (await import(modulePath)) as Record<string, unknown>;
-    const Fs = mod.FsObjectStore as { open?: (o: unknown) => unknown } | undefined;
-    if (Fs && typeof Fs.open === 'function') {
-      const store = (await Fs.open({ dataDir, root: dataDir, path: dataDir })) as ObjectStore;
-      return { store, kind: 'fs' };
-    }
-  } catch {
-    // fall through
-  }
-  return { store: new MemoryObjectStore(), kind: 'memory' };
 }
 
 export async function startEndpoint(options: { maxObjectSize?: number; now?: () => Date } = {}): Promise<RunningEndpoint> {
   const dataDir = mkdtempSync(join(tmpdir(), 'reflow-s3-'));
-  const { store, kind } = await openStore(dataDir);
+  const bus = SqliteEventBus.open({ path: join(dataDir, 'bus.db') });
+  const storeOptions: Parameters<typeof FsObjectStore.open>[0] = { dir: join(dataDir, 'store'), bus };
+  if (options.maxObjectSize !== undefined) storeOptions.maxObjectSize = options.maxObjectSize;
+  const store = await FsObjectStore.open(storeOptions);
   const serverOptions: Parameters<typeof buildS3Server>[0] = {
     store,
     credentials: (id) => (id === ACCESS_KEY_ID ? SECRET_ACCESS_KEY : undefined),
@@ -61,13 +54,30 @@ export async function startEndpoint(options: { maxObjectSize?: number; now?: () 
     store,
     app,
     dataDir,
-    storeKind: kind,
+    storeKind: 'fs',
+    bus,
+    objectEvents: async () => {
+      await store.flushEvents();
+      return (await logEvents(bus)).filter((e) => e.source === 'aws.s3');
+    },
     async close() {
       await app.close();
       await store.close();
+      await bus.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Every event on a bus's log, read through the bus's own tail from the first position up to a sentinel. */
+export async function logEvents(bus: SqliteEventBus, EventBusName = 'default'): Promise<EventEnvelope[]> {
+  await bus.putEvents({ Entries: [{ Source: 'reflow.test.sentinel', DetailType: 'End of log', Detail: '{}', EventBusName }] });
+  const out: EventEnvelope[] = [];
+  for await (const item of bus.tail({ After: 0, EventBusName })) {
+    if (item.Event.source === 'reflow.test.sentinel') break;
+    out.push(item.Event);
+  }
+  return out;
 }
 
 /** Why a client cannot run here, or undefined when it can. Under CI=true a missing client is a failure, not a skip. */

@@ -272,3 +272,31 @@ test('a wrong x-amz-content-sha256 and a body shorter than Content-Length are re
   await endpoint.store.flushEvents();
   assert.equal(await snapshot(b), before);
 });
+
+test('object events: each SDK upload, copy and delete is exactly one S3-shaped event on the bus', async () => {
+  assert.equal(endpoint.storeKind, 'fs', 'the endpoint runs over the local adapter');
+  await s3.send(new CreateBucketCommand({ Bucket: 'sdk-events' }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: 'sdk-events', VersioningConfiguration: { Status: 'Enabled' } }));
+  const put = await s3.send(new PutObjectCommand({ Bucket: 'sdk-events', Key: 'e/one.txt', Body: 'one' }));
+  const { stream } = generated(6 * 1024 * 1024);
+  const multipart = await new Upload({ client: s3, params: { Bucket: 'sdk-events', Key: 'e/mp.bin', Body: stream }, partSize: 5 * 1024 * 1024 }).done();
+  const copy = await s3.send(new CopyObjectCommand({ Bucket: 'sdk-events', Key: 'e/copy.txt', CopySource: 'sdk-events/e/one.txt' }));
+  const del = await s3.send(new DeleteObjectCommand({ Bucket: 'sdk-events', Key: 'e/one.txt' }));
+  // Refused writes add nothing.
+  await assert.rejects(s3.send(new PutObjectCommand({ Bucket: 'sdk-events', Key: 'e/../x', Body: 'x' })), { name: 'InvalidObjectName' });
+  const events = (await endpoint.objectEvents()).filter((e) => (e.detail as { bucket: { name: string } }).bucket.name === 'sdk-events');
+  const summary = events.map((e) => {
+    const d = e.detail as { object: { key: string; etag?: string; 'version-id': string }; reason: string; 'deletion-type'?: string };
+    return [e['detail-type'], d.object.key, d.object['version-id'], d.object.etag ?? d['deletion-type'], d.reason];
+  });
+  const bare = (etag: string | undefined) => etag?.replace(/"/g, '');
+  assert.deepEqual(summary, [
+    ['Object Created', 'e/one.txt', put.VersionId, bare(put.ETag), 'PutObject'],
+    ['Object Created', 'e/mp.bin', multipart.VersionId, bare(multipart.ETag), 'CompleteMultipartUpload'],
+    ['Object Created', 'e/copy.txt', copy.VersionId, bare(copy.CopyObjectResult?.ETag), 'CopyObject'],
+    ['Object Deleted', 'e/one.txt', del.VersionId, 'Delete Marker Created', 'DeleteObject'],
+  ]);
+  const first = events[0]!.detail as { requester: string; 'request-id': string };
+  assert.equal(first.requester, ACCESS_KEY_ID);
+  assert.match(first['request-id'], /^[0-9A-F]{16}$/);
+});
