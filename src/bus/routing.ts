@@ -29,11 +29,15 @@ export function routedTarget(tid: number, bus: string, rule: string, ruleArn: st
   return { tid, bus, rule, ruleArn, target, kind: classifyTarget(target.Arn), policy: compileRetryPolicy(target.RetryPolicy) };
 }
 
+const NO_TIDS: readonly number[] = Object.freeze([]);
+
 export class BusRouting {
   private readonly rules = new Map<string, RouteRule>();
   private readonly ruleMatcher = new PatternMatcher<string>();
   private readonly archiveMatcher = new PatternMatcher<number>();
   private readonly unfilteredArchives = new Set<number>();
+  /** unfilteredArchives as a list, shared by every event it applies to (read only). */
+  private unfiltered: readonly number[] = NO_TIDS;
 
   setRule(name: string, arn: string, pattern: string | undefined, enabled: boolean): void {
     const existing = this.rules.get(name);
@@ -74,20 +78,36 @@ export class BusRouting {
     return out;
   }
 
+  /** The durable ids of `route`'s targets: what the log writer queues. */
+  routeTids(event: EventEnvelope, onlyRules?: ReadonlySet<string>): readonly number[] {
+    const names = this.ruleMatcher.matches(event);
+    if (names.length === 0) return NO_TIDS;
+    const out: number[] = [];
+    for (const name of names) {
+      if (onlyRules && !onlyRules.has(name)) continue;
+      const rule = this.rules.get(name);
+      if (rule) for (const t of rule.targets) out.push(t.tid);
+    }
+    return out;
+  }
+
   setArchive(aid: number, pattern: string | undefined): void {
     this.deleteArchive(aid);
     if (pattern) this.archiveMatcher.add(aid, compilePattern(pattern));
     else this.unfilteredArchives.add(aid);
+    this.unfiltered = [...this.unfilteredArchives];
   }
 
   deleteArchive(aid: number): void {
     this.archiveMatcher.delete(aid);
     this.unfilteredArchives.delete(aid);
+    this.unfiltered = [...this.unfilteredArchives];
   }
 
   /** Archives that keep this event. Replayed events never reach here: they are not archived again. */
-  archivesFor(event: EventEnvelope): number[] {
-    const matched = this.archiveMatcher.size ? this.archiveMatcher.matches(event) : [];
-    return this.unfilteredArchives.size ? [...this.unfilteredArchives, ...matched] : matched;
+  archivesFor(event: EventEnvelope): readonly number[] {
+    if (this.archiveMatcher.size === 0) return this.unfiltered;
+    const matched = this.archiveMatcher.matches(event);
+    return this.unfiltered.length ? [...this.unfiltered, ...matched] : matched;
   }
 }

@@ -80,7 +80,9 @@ CREATE TABLE IF NOT EXISTS archives (
   state TEXT NOT NULL,
   created_ms INTEGER NOT NULL,
   event_count INTEGER NOT NULL DEFAULT 0,
-  size_bytes INTEGER NOT NULL DEFAULT 0
+  size_bytes INTEGER NOT NULL DEFAULT 0,
+  -- event_count and size_bytes cover exactly the archive_events rows up to this log position (archive-counters.ts)
+  counted_seq INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE IF NOT EXISTS archive_events (

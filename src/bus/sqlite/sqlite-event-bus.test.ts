@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -64,16 +64,109 @@ test('sqlite: retention drops expired archived events and the log rows nobody ne
   const busArn = (await bus.describeEventBus({})).Arn;
   await bus.createArchive({ ArchiveName: 'short', EventSourceArn: busArn, RetentionDays: 1 });
   await bus.createArchive({ ArchiveName: 'forever', EventSourceArn: busArn, EventPattern: '{"detail":{"keep":[true]}}' });
-  await bus.putEvents({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{"keep":true}' }, { Source: 's', DetailType: 'd', Detail: '{"keep":false}' }] });
+  await bus.putEvents({
+    Entries: [
+      { Source: 's', DetailType: 'd', Detail: '{"keep":true}' },
+      { Source: 's', DetailType: 'd', Detail: '{"keep":false}' },
+      { Source: 's', DetailType: 'd', Detail: '{"keep":false,"newest":true}' },
+    ],
+  });
   bus.purge(Date.now() + 12 * 3_600_000);
-  assert.equal((await bus.describeArchive({ ArchiveName: 'short' })).EventCount, 2, 'not expired after half a day');
+  assert.equal((await bus.describeArchive({ ArchiveName: 'short' })).EventCount, 3, 'not expired after half a day');
   bus.purge(Date.now() + 2 * 86_400_000);
   const short = await bus.describeArchive({ ArchiveName: 'short' });
   assert.equal(short.EventCount, 0);
   assert.equal(short.SizeBytes, 0);
   assert.equal((await bus.describeArchive({ ArchiveName: 'forever' })).EventCount, 1);
   const db = new Database(path, { readonly: true });
-  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n, 1, 'only the event an archive still keeps');
+  const left = (db.prepare('SELECT json FROM events ORDER BY seq').all() as Array<{ json: string }>).map((r) => JSON.parse(r.json).detail);
+  // The newest row stays too: log positions are max + 1, so dropping it would reuse its position after a restart.
+  assert.deepEqual(left, [{ keep: true }, { keep: false, newest: true }], 'only the event an archive still keeps, and the newest');
   db.close();
+  await bus.close();
+});
+
+test('sqlite: a batch over 100 entries lands in log order, each with its queue and archive rows', async () => {
+  const path = join(root, 'big-batch', 'bus.db');
+  const bus = SqliteEventBus.open({ path, maxEntriesPerRequest: 300 });
+  const seen: number[] = [];
+  bus.registerHandler('odd', (event) => void seen.push((event as { detail: { i: number } }).detail.i));
+  await bus.putRule({ Name: 'odd', EventPattern: '{"detail":{"odd":[true]}}' });
+  await bus.putTargets({ Rule: 'odd', Targets: [{ Id: 'h', Arn: 'arn:reflow:handler:odd' }] });
+  const busArn = (await bus.describeEventBus({})).Arn;
+  await bus.createArchive({ ArchiveName: 'all', EventSourceArn: busArn });
+  await bus.createArchive({ ArchiveName: 'odd', EventSourceArn: busArn, EventPattern: '{"detail":{"odd":[true]}}' });
+  const entries = Array.from({ length: 250 }, (_, i) => ({ Source: 's', DetailType: 'd', Detail: JSON.stringify({ i, odd: i % 2 === 1 }) }));
+  const result = await bus.putEvents({ Entries: entries });
+  assert.equal(result.FailedEntryCount, 0);
+  await bus.drain();
+  assert.deepEqual(seen, entries.map((_, i) => i).filter((i) => i % 2 === 1), 'delivered once each, in log order');
+  assert.equal((await bus.describeArchive({ ArchiveName: 'all' })).EventCount, 250);
+  assert.equal((await bus.describeArchive({ ArchiveName: 'odd' })).EventCount, 125);
+  await bus.close();
+  const db = new Database(path, { readonly: true });
+  const logged = (db.prepare('SELECT json FROM events ORDER BY seq').all() as Array<{ json: string }>).map((r) => JSON.parse(r.json));
+  assert.deepEqual(logged.map((e) => e.detail.i), entries.map((_, i) => i));
+  assert.deepEqual(logged.map((e) => e.id), result.Entries.map((e) => e.EventId), 'each log position holds the entry answered for it');
+  const oddSeqs = db.prepare("SELECT a.seq AS seq FROM archive_events a JOIN archives r ON r.aid = a.aid WHERE r.name = 'odd' ORDER BY a.seq").all() as Array<{ seq: number }>;
+  const oddLogged = db.prepare("SELECT seq FROM events WHERE json LIKE '%\"odd\":true%' ORDER BY seq").all() as Array<{ seq: number }>;
+  assert.deepEqual(oddSeqs, oddLogged);
+  db.close();
+});
+
+test('sqlite: archive counters come back exact after a crash that lost their in-memory part', async () => {
+  const dir = join(root, 'counters');
+  const bus = openAt(join(dir, 'bus.db'));
+  const busArn = (await bus.describeEventBus({})).Arn;
+  await bus.createArchive({ ArchiveName: 'all', EventSourceArn: busArn });
+  await bus.putEvents({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{"a":1}' }] });
+  await bus.close(); // stored counters: 1 event
+  const live = openAt(join(dir, 'bus.db'));
+  await live.putEvents({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{"a":2}' }, { Source: 's', DetailType: 'd', Detail: '{"a":3}' }] });
+  const expected = await live.describeArchive({ ArchiveName: 'all' });
+  assert.equal(expected.EventCount, 3);
+  // A copy of the files taken now is what a SIGKILL would leave: the two new events committed, their counts not yet
+  // written out (that happens about once a second).
+  const crashed = join(root, 'counters-crashed');
+  mkdirSync(crashed, { recursive: true });
+  copyFileSync(join(dir, 'bus.db'), join(crashed, 'bus.db'));
+  copyFileSync(join(dir, 'bus.db-wal'), join(crashed, 'bus.db-wal'));
+  const stored = new Database(join(crashed, 'bus.db'), { readonly: true });
+  assert.equal((stored.prepare("SELECT event_count AS n FROM archives WHERE name = 'all'").get() as { n: number }).n, 1, 'the copy predates the flush');
+  stored.close();
+  await live.close();
+  const reopened = openAt(join(crashed, 'bus.db'));
+  const after = await reopened.describeArchive({ ArchiveName: 'all' });
+  assert.equal(after.EventCount, 3);
+  assert.equal(after.SizeBytes, expected.SizeBytes);
+  await reopened.close();
+});
+
+test('sqlite: an in-process target gets the parsed event once; a retry gets it afresh from the log', async () => {
+  const bus = openAt(join(root, 'handoff', 'bus.db'));
+  const seen: unknown[] = [];
+  bus.registerHandler('mutating', (event) => {
+    const e = event as { detail: { x: string } };
+    seen.push(structuredClone(e.detail));
+    e.detail.x = 'changed by the handler';
+    if (seen.length === 1) throw new Error('first attempt fails');
+  });
+  await bus.putRule({ Name: 'r', EventPattern: '{"source":["s"]}' });
+  await bus.putTargets({ Rule: 'r', Targets: [{ Id: 'h', Arn: 'arn:reflow:handler:mutating' }] });
+  const busArn = (await bus.describeEventBus({})).Arn;
+  const { ArchiveArn } = await bus.createArchive({ ArchiveName: 'a', EventSourceArn: busArn });
+  await bus.putEvents({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{"x":"sent"}' }] });
+  await bus.drain();
+  assert.deepEqual(seen, [{ x: 'sent' }, { x: 'sent' }]);
+
+  // A replayed event is handed over with the keys JSON.parse of its stored JSON would give, in that order.
+  const keys: string[][] = [];
+  bus.registerHandler('replayed', (event) => void keys.push(Object.keys(event as object)));
+  await bus.putRule({ Name: 'replayed', EventPattern: '{"replay-name":[{"exists":true}]}' });
+  await bus.putTargets({ Rule: 'replayed', Targets: [{ Id: 'h', Arn: 'arn:reflow:handler:replayed' }] });
+  await bus.startReplay({ ReplayName: 'again', EventSourceArn: ArchiveArn, EventStartTime: new Date(0), EventEndTime: new Date(Date.now() + 60_000), Destination: { Arn: busArn, FilterArns: [(await bus.describeRule({ Name: 'replayed' })).Arn] } });
+  while ((await bus.describeReplay({ ReplayName: 'again' })).State !== 'COMPLETED') await new Promise((r) => setTimeout(r, 5));
+  await bus.drain();
+  assert.deepEqual(keys, [['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'replay-name', 'resources', 'detail']]);
   await bus.close();
 });

@@ -21,12 +21,16 @@ import { DeliveryError, invokeTarget } from '../delivery.js';
 import { backoffMs } from '../retry.js';
 import { page } from '../paging.js';
 import { alreadyExists, archiveNotFound, busNotFound, limitExceeded, replayNotFound, ruleNotFound } from '../messages.js';
-import { archivedSize, checkEntry, buildEnvelope, validatePutEventsRequest, withReplayName } from '../../events/entry.js';
+import { prepareEntry, validatePutEventsRequest, withReplayName } from '../../events/entry.js';
 import { renderTargetInput, validateTarget, UndeliverableInputError } from '../input-transform.js';
 import * as validate from '../validate.js';
 import { checkPattern } from '../../events/pattern/index.js';
 import { DDL, SCHEMA_VERSION } from './schema.js';
 import { LogTail } from './log-tail.js';
+import { LogWriter, type Appended, type AppendResult } from './log-writer.js';
+import { ArchiveCounters } from './archive-counters.js';
+import { EnvelopeHandoff } from './handoff.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer } from './checkpointer.js';
 import { ReplayRunner, type ReplayHost, type ReplayRow } from './replay-runner.js';
 
 export interface SqliteEventBusOptions extends EventBusOptions {
@@ -52,20 +56,8 @@ const DAY_MS = 86_400_000;
 const LOG_RETENTION_MS = DAY_MS;
 const PURGE_EVERY_MS = 3_600_000;
 const ACK_FLUSH_MS = 10;
+const COUNTERS_FLUSH_MS = 1_000;
 const MAX_ACTIVE_REPLAYS = 10;
-/** A (bus, event) pair about to be appended: the routing result computed before the transaction. */
-interface Appended {
-  bus: string;
-  json: string;
-  ingestMs: number;
-  size: number;
-  replay: string | null;
-  tids: number[];
-  aids: number[];
-  /** Set for a trusted caller's entry that carries its own EventId: appended only if that id was never logged. */
-  dedupeId?: string;
-}
-
 /**
  * Ids of events trusted producers put with their own EventId (the store's outbox relay). A relay that crashed after
  * the bus committed but before it deleted its outbox row puts the same event again; this table turns that into a
@@ -106,9 +98,13 @@ export class SqliteEventBus implements EventBus {
   private readonly runners = new Map<string, ReplayRunner>();
   private readonly tails = new Set<LogTail>();
   private readonly stmt: ReturnType<typeof prepare>;
-  private readonly insertEventId: Database.Statement;
-  private readonly appendTx: (items: Appended[]) => number[];
+  private readonly log: LogWriter;
+  private readonly appendTx: (items: Appended[]) => AppendResult;
+  private readonly counters: ArchiveCounters;
+  private readonly handoff = new EnvelopeHandoff();
+  private countersTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private checkpointer: WalCheckpointer | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
   private readonly acks = new Map<number, number>();
   private ackTimer: NodeJS.Timeout | undefined;
@@ -125,18 +121,26 @@ export class SqliteEventBus implements EventBus {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path);
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
+      const synchronous = options.durability === 'power' ? 'FULL' : 'NORMAL';
+      this.db.pragma(`synchronous = ${synchronous}`);
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(DDL);
       this.db.exec(EVENT_IDS_DDL);
       this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+      ArchiveCounters.migrate(this.db);
+      if (options.path !== ':memory:') {
+        this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+        this.checkpointer = WalCheckpointer.start(options.path, { synchronous });
+      }
     } catch (err) {
       throw wrapError(err, 'InternalException', `cannot open bus database ${options.path}: ${(err as Error).message}`);
     }
     this.stmt = prepare(this.db);
-    this.insertEventId = this.db.prepare('INSERT OR IGNORE INTO event_ids (id, ms) VALUES (?, ?)');
+    this.log = new LogWriter(this.db);
+    this.counters = new ArchiveCounters(this.db);
+    this.counters.reconcile();
     this.invokeEnv.httpTimeoutMs = compiled.httpTimeoutMs;
-    this.appendTx = this.db.transaction((items: Appended[]) => this.appendRows(items));
+    this.appendTx = this.db.transaction((items: Appended[]) => this.log.append(items));
     this.ensureDefaultBus();
     this.loadRouting();
     for (const dispatcher of this.dispatchers.values()) dispatcher.wake();
@@ -152,6 +156,7 @@ export class SqliteEventBus implements EventBus {
   purge(nowMs = Date.now()): void {
     if (this.closed) return;
     this.db.transaction(() => {
+      this.counters.flush(); // the decrements below apply to stored counts
       for (const archive of this.stmt.listArchives.all() as ArchiveRow[]) {
         if (archive.retention_days <= 0) continue;
         const expired = this.stmt.expiredArchived.get(archive.aid, nowMs - archive.retention_days * DAY_MS) as { n: number; bytes: number | null };
@@ -168,82 +173,80 @@ export class SqliteEventBus implements EventBus {
 
   async putEvents(request: T.PutEventsRequest, options?: T.PutEventsOptions): Promise<T.PutEventsResponse> {
     this.assertOpen();
-    const entries = request?.Entries;
-    if (Array.isArray(entries) && entries.length > 10 && entries.length <= this.options.maxEntries) {
-      validatePutEventsRequest({ Entries: entries.slice(0, 10) });
-    } else {
-      validatePutEventsRequest(request ?? {});
-    }
+    validatePutEventsRequest(request ?? {}, { maxEntries: this.options.maxEntries });
     const trusted = options?.trusted === true;
-    return this.accept(entries as Array<T.PutEventsRequestEntry & { EventId?: string }>, trusted || this.options.allowAwsSources, trusted);
+    return this.accept(request.Entries as Array<T.PutEventsRequestEntry & { EventId?: string }>, trusted || this.options.allowAwsSources, trusted);
   }
 
   /** Validates, routes and appends entries; per-entry failures are answered, not thrown (as EventBridge does). */
   private accept(entries: Array<T.PutEventsRequestEntry & { EventId?: string }>, trusted = this.options.allowAwsSources, dedupe = false): T.PutEventsResponse {
-    const now = new Date();
-    const results: T.PutEventsResultEntry[] = [];
+    const nowMs = Date.now();
+    const checks = { allowAwsSources: trusted };
+    const results: T.PutEventsResultEntry[] = new Array(entries.length);
     const items: Appended[] = [];
-    for (const entry of entries) {
-      const failure = checkEntry(entry, { allowAwsSources: trusted });
-      if (failure) {
-        results.push(failure);
+    let failed = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const id = entry.EventId ?? randomUUID();
+      const prepared = prepareEntry(entry, this.region, id, nowMs, checks);
+      if ('ErrorCode' in prepared) {
+        results[i] = prepared;
+        failed++;
         continue;
       }
       const bus = busNameOf(entry.EventBusName);
       const routing = this.routing.get(bus);
       if (!routing) {
-        results.push({ ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` });
+        results[i] = { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
+        failed++;
         continue;
       }
-      const id = entry.EventId ?? randomUUID();
-      const { envelope, json } = buildEnvelope(entry, this.region, id, now);
+      const tids = routing.routeTids(prepared.envelope);
       const item: Appended = {
         bus,
-        json,
-        ingestMs: now.getTime(),
-        size: archivedSize(entry),
+        json: prepared.json,
+        ingestMs: nowMs,
+        size: prepared.size,
         replay: null,
-        tids: routing.route(envelope).map((t) => t.tid),
-        aids: routing.archivesFor(envelope),
+        tids,
+        aids: routing.archivesFor(prepared.envelope),
       };
+      if (tids.length === 1) item.envelope = prepared.envelope;
       if (dedupe && entry.EventId !== undefined) item.dedupeId = entry.EventId;
       items.push(item);
-      results.push({ EventId: id });
+      results[i] = { EventId: id };
     }
     if (items.length) this.commit(items);
-    const failed = results.filter((r) => r.ErrorCode).length;
     return { FailedEntryCount: failed, Entries: results };
   }
 
   /** Appends in one transaction, then wakes whoever waits on those queues and logs. */
   private commit(items: Appended[]): void {
+    let result: AppendResult;
     try {
-      this.appendTx(items);
+      result = this.appendTx(items);
     } catch (err) {
       throw wrapError(err, 'InternalException', `could not store events: ${(err as Error).message}`);
     }
-    for (const item of items) for (const tid of item.tids) this.dispatchers.get(tid)?.wake();
-    if (this.tails.size) for (const tail of this.tails) tail.wake();
+    this.committed(result);
+    this.wakeFor(items);
   }
 
-  private appendRows(items: Appended[]): number[] {
-    const seqs: number[] = [];
-    const archived = new Map<number, { count: number; bytes: number }>();
+  /** After a commit: counts its archive rows, written out within a second (see ArchiveCounters). */
+  private committed(result: AppendResult): void {
+    this.counters.add(result.archives, result.lastSeq);
+    this.countersTimer ??= setTimeout(() => {
+      this.countersTimer = undefined;
+      if (!this.closed) this.counters.flush();
+    }, COUNTERS_FLUSH_MS).unref();
+  }
+
+  private wakeFor(items: readonly Appended[]): void {
     for (const item of items) {
-      if (item.dedupeId !== undefined && this.insertEventId.run(item.dedupeId, item.ingestMs).changes === 0) continue;
-      const seq = Number(this.stmt.insertEvent.run(item.bus, item.ingestMs, item.size, item.replay, item.json).lastInsertRowid);
-      seqs.push(seq);
-      for (const tid of item.tids) this.stmt.insertPending.run(tid, seq);
-      for (const aid of item.aids) {
-        this.stmt.insertArchived.run(aid, seq);
-        const sum = archived.get(aid) ?? { count: 0, bytes: 0 };
-        sum.count++;
-        sum.bytes += item.size;
-        archived.set(aid, sum);
-      }
+      if (item.envelope !== undefined && item.seq !== undefined) this.handoff.offer(item.seq, item.tids[0]!, item.envelope);
+      for (const tid of item.tids) this.dispatchers.get(tid)?.wake();
     }
-    for (const [aid, sum] of archived) this.stmt.countArchived.run(sum.count, sum.bytes, aid);
-    return seqs;
+    if (this.tails.size) for (const tail of this.tails) tail.wake();
   }
 
   // ---------------------------------------------------------------- buses
@@ -534,6 +537,7 @@ export class SqliteEventBus implements EventBus {
       this.stmt.deleteArchived.run(row.aid);
       this.stmt.deleteArchive.run(row.aid);
     })();
+    this.counters.forget(row.aid);
     this.routing.get(row.bus)?.deleteArchive(row.aid);
   }
 
@@ -544,8 +548,8 @@ export class SqliteEventBus implements EventBus {
       EventSourceArn: busArn(this.region, row.bus),
       State: row.state,
       RetentionDays: row.retention_days,
-      SizeBytes: row.size_bytes,
-      EventCount: row.event_count,
+      SizeBytes: row.size_bytes + this.counters.pending(row.aid).bytes,
+      EventCount: row.event_count + this.counters.pending(row.aid).count,
       CreationTime: new Date(row.created_ms),
     };
     if (row.description !== null) out.Description = row.description;
@@ -690,30 +694,26 @@ export class SqliteEventBus implements EventBus {
       ? new Set(destination.FilterArns.map((arn) => parseRuleArn(arn)?.rule).filter((n): n is string => !!n))
       : undefined;
     const now = Date.now();
-    const items: Appended[] = batch.map((archived) => {
-      const envelope = JSON.parse(archived.json) as T.EventEnvelope;
+    const items: Appended[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const archived = batch[i]!;
+      const original = JSON.parse(archived.json) as T.EventEnvelope;
       // A replayed copy gets its own id, as EventBridge gives it (recorded), and carries the replay's name.
       const id = randomUUID();
-      const json = withReplayName(archived.json, envelope, row.name, id);
-      envelope.id = id;
-      envelope['replay-name'] = row.name;
-      return {
-        bus,
-        json,
-        ingestMs: now,
-        size: 0,
-        replay: row.name,
-        tids: routing.route(envelope, only).map((t) => t.tid),
-        aids: [],
-      };
-    });
+      const json = withReplayName(archived.json, original, row.name, id);
+      const envelope = replayedEnvelope(original, id, row.name);
+      const tids = routing.routeTids(envelope, only);
+      items[i] = { bus, json, ingestMs: now, size: 0, replay: row.name, tids, aids: NO_ARCHIVES };
+      if (tids.length === 1) items[i]!.envelope = envelope;
+    }
     const last = batch[batch.length - 1]!;
-    this.db.transaction(() => {
-      this.appendRows(items);
+    const result = this.db.transaction(() => {
+      const appended = this.log.append(items);
       this.stmt.advanceReplay.run(last.seq, batch.length, last.ingest_ms, row.name);
+      return appended;
     })();
-    for (const item of items) for (const tid of item.tids) this.dispatchers.get(tid)?.wake();
-    if (this.tails.size) for (const tail of this.tails) tail.wake();
+    this.committed(result);
+    this.wakeFor(items);
   }
 
   // ---------------------------------------------------------------- Reflow's additions
@@ -791,6 +791,9 @@ export class SqliteEventBus implements EventBus {
     await Promise.all([...this.runners.values()].map((r) => r.stopped));
     for (const tail of [...this.tails]) await tail.close();
     this.flushAcks();
+    clearTimeout(this.countersTimer);
+    this.counters.flush();
+    await this.checkpointer?.close();
     this.db.close();
   }
 
@@ -825,10 +828,16 @@ export class SqliteEventBus implements EventBus {
       })();
     },
     deliver: async (route, event, attempt) => {
-      const envelope = JSON.parse(event.json) as T.EventEnvelope;
+      const handedOff = this.handoff.take(route.tid, event.seq);
+      const target = route.target;
+      const constant = target.Input !== undefined && target.Input !== null;
+      const transformed = constant || (target.InputPath !== undefined && target.InputPath !== null) || !!target.InputTransformer;
+      // HTTP endpoints and other buses take the text; only in-process handlers and transformations need the object.
+      const inProcess = route.kind.kind === 'handler' || route.kind.kind === 'other';
+      const envelope = handedOff ?? (inProcess || (transformed && !constant) ? (JSON.parse(event.json) as T.EventEnvelope) : undefined);
       let payload: string;
       try {
-        payload = renderTargetInput(route.target, envelope, event.json, {
+        payload = envelope === undefined ? (constant ? target.Input! : event.json) : renderTargetInput(target, envelope, event.json, {
           ruleArn: route.ruleArn,
           ruleName: route.rule,
           ingestionTime: new Date(event.ingestMs),
@@ -845,7 +854,7 @@ export class SqliteEventBus implements EventBus {
         route.target,
         route.kind,
         payload,
-        () => ({ event: envelope, rule: route.rule, eventBusName: route.bus, targetId: route.target.Id, attempt }),
+        () => ({ event: envelope ?? (JSON.parse(event.json) as T.EventEnvelope), rule: route.rule, eventBusName: route.bus, targetId: route.target.Id, attempt }),
         untransformed ? envelope : undefined,
       );
     },
@@ -970,6 +979,24 @@ interface DeadLetterRow {
   time_ms: number;
 }
 
+const NO_ARCHIVES: readonly number[] = Object.freeze([]);
+
+/** What JSON.parse of the replayed copy's JSON gives (same keys, same order), built from the archived event's. */
+function replayedEnvelope(original: T.EventEnvelope, id: string, replayName: string): T.EventEnvelope {
+  return {
+    version: original.version,
+    id,
+    'detail-type': original['detail-type'],
+    source: original.source,
+    account: original.account,
+    time: original.time,
+    region: original.region,
+    'replay-name': replayName,
+    resources: original.resources,
+    detail: original.detail,
+  };
+}
+
 /** The bus answers pattern errors as EventBridge's API does: InvalidEventPatternException. */
 function throwIfInvalidPattern(pattern: string): void {
   const error = checkPattern(pattern);
@@ -982,9 +1009,6 @@ function withToken<R extends object>(result: R, next: string | undefined): R & {
 
 function prepare(db: Database.Database) {
   return {
-    insertEvent: db.prepare('INSERT INTO events (bus, ingest_ms, size, replay, json) VALUES (?, ?, ?, ?, ?)'),
-    insertPending: db.prepare('INSERT INTO pending (tid, seq) VALUES (?, ?)'),
-    insertArchived: db.prepare('INSERT INTO archive_events (aid, seq) VALUES (?, ?)'),
     countArchived: db.prepare('UPDATE archives SET event_count = event_count + ?, size_bytes = size_bytes + ? WHERE aid = ?'),
     maxSeq: db.prepare('SELECT MAX(seq) AS seq FROM events'),
 
@@ -1064,6 +1088,8 @@ function prepare(db: Database.Database) {
     purgeLog: db.prepare(
       `DELETE FROM events WHERE ingest_ms < ?
        AND seq < (SELECT COALESCE(MIN(seq), 9223372036854775807) FROM pending)
+       -- the newest row stays, so log positions are never reused after a restart (new rowids are max + 1)
+       AND seq < (SELECT MAX(seq) FROM events)
        AND NOT EXISTS (SELECT 1 FROM archives r JOIN archive_events a ON a.aid = r.aid AND a.seq = events.seq)`,
     ),
     tailBatch: db.prepare('SELECT seq, json FROM events WHERE bus = ? AND seq > ? ORDER BY seq LIMIT ?'),
