@@ -8,6 +8,7 @@ import { registerBuses } from './commands/buses.js';
 import { registerArchives } from './commands/archives.js';
 import { registerReplays } from './commands/replays.js';
 import { registerDeadLetters } from './commands/dead-letters.js';
+import { registerStore } from './commands/store.js';
 
 export function buildProgram(): Command {
   const program = new Command('reflow')
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   registerArchives(program);
   registerReplays(program);
   registerDeadLetters(program);
+  registerStore(program);
   return program;
 }
