@@ -56,6 +56,7 @@ export class CsvReader implements TableReader {
     let line = 0; // lines the direct path has consumed
     let endsWithLineBreak = false;
     let badUtf8 = false;
+    const utf8 = new Utf8Check();
     try {
       for await (const raw of stream) {
         let chunk = raw as Buffer;
@@ -74,7 +75,7 @@ export class CsvReader implements TableReader {
         offset += (raw as Buffer).length;
         if (chunk.length === 0) continue;
         endsWithLineBreak = chunk[chunk.length - 1] === LF || chunk[chunk.length - 1] === CR;
-        if (!badUtf8 && !isUtf8(chunk.subarray(0, utf8SafeEnd(chunk)))) {
+        if (!badUtf8 && !utf8.check(chunk)) {
           badUtf8 = true;
           this.defects.add({
             kind: 'encoding',
@@ -246,7 +247,7 @@ class LibraryPath {
       if (row !== null) batch.push(row);
       this.pending = null;
     }
-    this.fail();
+    this.fail(batch);
     return batch;
   }
 
@@ -260,14 +261,20 @@ class LibraryPath {
       }
       this.pending = { record: item.record, line: this.lineOffset + item.info.lines };
     }
-    this.fail();
+    this.fail(batch);
     return batch;
   }
 
-  private fail(): void {
+  /** On a parse error, the held-back record was complete (more input followed it): it is a row, then the read stops. */
+  private fail(batch: unknown[][]): void {
     const err = this.error;
     if (err === null || this.failed) return;
     this.failed = true;
+    if (this.pending !== null) {
+      const row = this.reader.record(this.pending.record, this.pending.line, false);
+      if (row !== null) batch.push(row);
+      this.pending = null;
+    }
     const line = err.lines === undefined ? undefined : this.lineOffset + err.lines;
     const at = line === undefined ? '' : ` at line ${line}`;
     let what = err.message.replace(/ at line \d+/, '');
@@ -284,12 +291,27 @@ function crOnly(chunk: Buffer): boolean {
   return lf === -1 || lf !== cr + 1;
 }
 
-/** The chunk up to its last complete UTF-8 sequence, so a character split across chunks is not called invalid. */
-function utf8SafeEnd(chunk: Buffer): number {
-  let i = chunk.length - 1;
-  for (let k = 0; k < 3 && i >= 0 && (chunk[i]! & 0xc0) === 0x80; k++) i--;
-  if (i < 0) return chunk.length;
-  const lead = chunk[i]!;
+/**
+ * UTF-8 validity chunk by chunk (node's isUtf8 is SIMD-fast): a sequence cut by the chunk boundary is held back and
+ * checked with the next chunk, so a character split across chunks is not called invalid.
+ */
+class Utf8Check {
+  private tail: Buffer | null = null;
+
+  check(chunk: Buffer): boolean {
+    const data = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
+    const end = completeEnd(data);
+    this.tail = end < data.length ? Buffer.from(data.subarray(end)) : null;
+    return isUtf8(data.subarray(0, end));
+  }
+}
+
+/** The end of the last complete UTF-8 sequence (a cut sequence at the end is at most 3 bytes). */
+function completeEnd(data: Buffer): number {
+  let i = data.length - 1;
+  for (let k = 0; k < 3 && i >= 0 && (data[i]! & 0xc0) === 0x80; k++) i--;
+  if (i < 0) return data.length;
+  const lead = data[i]!;
   const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  return i + need <= chunk.length ? chunk.length : i;
+  return i + need <= data.length ? data.length : i;
 }
