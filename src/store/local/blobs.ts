@@ -1,5 +1,7 @@
 /**
- * Content-addressed blob files: `blobs/<sha[0:2]>/<sha[2:4]>/<sha256>`, so identical content is stored once. A body
+ * Content-addressed blob files: `blobs/<sha[0:2]>/<sha256>`, so identical content is stored once. One level of 256
+ * directories: two levels (65,536) cost a mkdir on most of the first hundred thousand writes, and ext4's hashed
+ * directories hold millions of entries per directory without slowing lookups. A body
  * streams into `tmp/`, is hashed and fsynced there, then renamed into place before any metadata names it; the
  * metadata commit (elsewhere) is what makes it visible. Which blobs are referenced is the metadata's business
  * (`blobs.refs` in SQLite); this module keeps files and the in-process pins that stop a file from being unlinked
@@ -39,7 +41,7 @@ export class BlobFiles {
   }
 
   path(sha256: string): string {
-    return join(this.blobDir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+    return join(this.blobDir, sha256.slice(0, 2), sha256);
   }
 
   /** Streams a body into a new temporary file, checking it against what the client declared. */
@@ -62,7 +64,7 @@ export class BlobFiles {
         return;
       }
       const target = this.path(incoming.sha256);
-      const dir = join(this.blobDir, incoming.sha256.slice(0, 2), incoming.sha256.slice(2, 4));
+      const dir = join(this.blobDir, incoming.sha256.slice(0, 2));
       if (!this.knownDirs.has(dir)) {
         await mkdir(dir, { recursive: true });
         this.knownDirs.add(dir);
@@ -123,15 +125,12 @@ export class BlobFiles {
     }
     let blobs = 0;
     for (const a of readdirSync(this.blobDir)) {
-      const da = join(this.blobDir, a);
-      for (const b of safeReaddir(da)) {
-        const db = join(da, b);
-        this.knownDirs.add(db);
-        for (const name of safeReaddir(db)) {
-          if (/^[0-9a-f]{64}$/.test(name) && this.referenced(name)) continue;
-          rmSync(join(db, name), { force: true, recursive: true });
-          blobs++;
-        }
+      const dir = join(this.blobDir, a);
+      this.knownDirs.add(dir);
+      for (const name of safeReaddir(dir)) {
+        if (/^[0-9a-f]{64}$/.test(name) && name.startsWith(a) && this.referenced(name)) continue;
+        rmSync(join(dir, name), { force: true, recursive: true });
+        blobs++;
       }
     }
     return { tmp, blobs };
@@ -141,7 +140,7 @@ export class BlobFiles {
   listFiles(): string[] {
     const out: string[] = [];
     if (!existsSync(this.blobDir)) return out;
-    for (const a of readdirSync(this.blobDir)) for (const b of safeReaddir(join(this.blobDir, a))) out.push(...safeReaddir(join(this.blobDir, a, b)));
+    for (const a of readdirSync(this.blobDir)) out.push(...safeReaddir(join(this.blobDir, a)));
     return out.sort();
   }
 }

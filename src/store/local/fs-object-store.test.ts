@@ -119,11 +119,11 @@ test('local: opening sweeps orphan blobs (crash before a commit, or after a refs
   // What a crash leaves: a blob renamed into place whose commit never happened, a blob whose last reference was
   // committed away before its unlink, and a body still arriving in tmp/.
   const orphan = sha('never committed');
-  mkdirSync(join(storeDir, 'blobs', orphan.slice(0, 2), orphan.slice(2, 4)), { recursive: true });
-  writeFileSync(join(storeDir, 'blobs', orphan.slice(0, 2), orphan.slice(2, 4), orphan), 'never committed');
+  mkdirSync(join(storeDir, 'blobs', orphan.slice(0, 2)), { recursive: true });
+  writeFileSync(join(storeDir, 'blobs', orphan.slice(0, 2), orphan), 'never committed');
   const freed = sha('freed before unlink');
-  mkdirSync(join(storeDir, 'blobs', freed.slice(0, 2), freed.slice(2, 4)), { recursive: true });
-  writeFileSync(join(storeDir, 'blobs', freed.slice(0, 2), freed.slice(2, 4), freed), 'freed before unlink');
+  mkdirSync(join(storeDir, 'blobs', freed.slice(0, 2)), { recursive: true });
+  writeFileSync(join(storeDir, 'blobs', freed.slice(0, 2), freed), 'freed before unlink');
   writeFileSync(join(storeDir, 'tmp', 'half-a-body'), 'partial');
   const again = await FsObjectStore.open({ dir: storeDir, bus });
   try {
