@@ -105,8 +105,9 @@ export function ndjsonText(t: Table): string {
     t.rows
       .map((r) => {
         const o: Record<string, Value> = {};
+        // Nulls written out, as pandas' to_json(orient='records', lines=True) does.
         t.columns.forEach((c, i) => {
-          if (r[i] !== null && r[i] !== undefined) o[c] = r[i]!;
+          o[c] = r[i] ?? null;
         });
         return JSON.stringify(o);
       })

@@ -161,7 +161,7 @@ export class TimeseriesRuntime implements RuntimeCheck {
     const problems: string[] = [];
     const steps = expected === null ? '' : ` (expected ${seconds(expected)} steps)`;
     if (o.invalid > 0) {
-      problems.push(`${plural(o.invalid, 'value is', 'values are')} not timestamps, first ${quote(o.firstInvalidText)} at row ${int(o.firstInvalidRow)}`);
+      problems.push(`${o.invalid === 1 ? '1 value is not a timestamp' : `${int(o.invalid)} values are not timestamps`}, first ${quote(o.firstInvalidText)} at row ${int(o.firstInvalidRow)}`);
     }
     if (stats.missing > 0) {
       problems.push(`${plural(stats.missing, 'row has', 'rows have')} no timestamp, longest run ${int(stats.longestRun)} from row ${int(stats.longestRunStart)}`);
