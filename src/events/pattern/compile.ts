@@ -9,6 +9,7 @@ import { bindCondition, branchHolds, type BoundCondition } from './evaluate.js';
 import { PathTrie } from './flatten.js';
 import { jacksonLocation, JsonSyntaxError, NotAnObjectError, parseJsonObject } from './json.js';
 import { compileBranches, isPlainObject } from './parse.js';
+import { MAX_WILDCARD_COMPLEXITY, TOO_COMPLEX, wildcardComplexity } from './complexity.js';
 
 export interface CompiledPattern {
   /** The pattern as compact JSON text, duplicate keys resolved (the last wins). */
@@ -76,12 +77,16 @@ function compile(pattern: string | object): Compiled {
       throw err;
     }
   }
+  let branches: Branch[];
   try {
-    return new Compiled(JSON.stringify(root), compileBranches(root));
+    branches = compileBranches(root);
   } catch (err) {
     if (err instanceof PatternError) throw invalidPattern(err.reason, err.path);
     throw err;
   }
+  // Like EventBridge, refuse wildcard values whose automaton would keep too many states live (complexity.ts).
+  if (wildcardComplexity(branches) > MAX_WILDCARD_COMPLEXITY) throw invalidPattern(TOO_COMPLEX, '');
+  return new Compiled(JSON.stringify(root), branches);
 }
 
 function toEvent(event: string | object): object {

@@ -36,6 +36,8 @@ test('bad requests are refused with their codes and change nothing stored', asyn
       ['too many entries', () => sdk.send(new EB.PutEventsCommand({ Entries: Array.from({ length: 11 }, () => ({ Source: 'app', DetailType: 't', Detail: '{}' })) })), 'ValidationException'],
       ['invalid pattern', () => sdk.send(new EB.PutRuleCommand({ Name: 'r', EventPattern: '{"source":"app"}' })), 'InvalidEventPatternException'],
       ['pattern not JSON', () => sdk.send(new EB.PutRuleCommand({ Name: 'new', EventPattern: '{source' })), 'InvalidEventPatternException'],
+      ['wildcard pattern too complex', () => sdk.send(new EB.PutRuleCommand({ Name: 'r', EventPattern: JSON.stringify({ key: [{ wildcard: 'a*b*c*d*e*f*g*h*i*j*k' }] }) })), 'InvalidEventPatternException'],
+      ['archive pattern too complex', () => sdk.send(new EB.UpdateArchiveCommand({ ArchiveName: 'a', EventPattern: JSON.stringify({ key: [{ wildcard: '*aaaaaaaaaaaa' }] }) })), 'InvalidEventPatternException'],
       ['unknown bus', () => sdk.send(new EB.PutRuleCommand({ Name: 'x', EventBusName: 'nope', EventPattern: PATTERN })), 'ResourceNotFoundException'],
       ['unknown rule', () => sdk.send(new EB.PutTargetsCommand({ Rule: 'nope', Targets: [{ Id: 'x', Arn: 'arn:reflow:handler:x' }] })), 'ResourceNotFoundException'],
       ['unknown archive', () => sdk.send(new EB.DeleteArchiveCommand({ ArchiveName: 'nope' })), 'ResourceNotFoundException'],
