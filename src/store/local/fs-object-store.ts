@@ -15,13 +15,13 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ReflowError, isReflowError } from '../../errors.js';
 import { checkCopySourceConditions, checkReadConditions, checkWriteConditions, resolveRange } from '../conditions.js';
-import { commonPrefixOf, decodeToken, encodeToken, prefixSuccessor } from '../listing.js';
 import type { ObjectStore } from '../port.js';
 import type * as T from '../types.js';
 import { NULL_VERSION_ID } from '../types.js';
 import { bareEtag, validateBucketName, validateKey, validateMaxKeys, validatePartNumber } from '../validate.js';
 import type { ObjectEventReason } from '../events.js';
 import { BlobFiles, type Incoming } from './blobs.js';
+import { pageObjects, pageUploads, pageVersions, type Bound, type ListSource, type ListedRow } from './listings.js';
 import { OutboxRelay, type OutboxRecord } from './outbox.js';
 import { compileFsObjectStoreOptions, type CompiledFsObjectStoreOptions, type FsObjectStoreOptions } from './options.js';
 import { DDL, SCHEMA_VERSION } from './schema.js';
@@ -102,7 +102,7 @@ interface Committed {
 }
 
 const HEADER_NAMES = ['contentType', 'contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'expires'] as const;
-const LIST_BATCH = 1000;
+const CLOSE_FLUSH_MS = 2_000;
 const MAX_USER_METADATA_BYTES = 2048;
 
 function headersOf(source: T.ObjectHeaders): T.ObjectHeaders {
@@ -112,8 +112,6 @@ function headersOf(source: T.ObjectHeaders): T.ObjectHeaders {
 }
 
 const quote = (etag: string) => (etag === '' ? '' : `"${etag}"`);
-/** S3 orders keys by UTF-8 bytes; JS compares UTF-16 code units, which disagree above U+FFFF. */
-const byteCompare = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 function noSuchBucket(bucket: string): ReflowError {
   return new ReflowError('NoSuchBucket', 'The specified bucket does not exist', { field: 'Bucket', details: { bucket } });
@@ -640,6 +638,7 @@ export class FsObjectStore implements ObjectStore {
     const id = `${kind}:${inclusive}:${upper}`;
     let stmt = this.listStatements.get(id);
     if (!stmt) {
+      // `is_latest = 1` spelled out so SQLite walks the partial index versions_latest.
       const where = `bucket = ? ${kind === 'latest' ? 'AND is_latest = 1' : ''} AND key ${inclusive ? '>=' : '>'} ? ${upper ? 'AND key < ?' : ''}`;
       const order = kind === 'latest' ? 'key' : 'key, vid DESC';
       stmt = this.db.prepare(`SELECT * FROM versions WHERE ${where} ORDER BY ${order} LIMIT ?`);
@@ -648,138 +647,33 @@ export class FsObjectStore implements ObjectStore {
     return stmt;
   }
 
+  /** The rows a listing of `bucket` pages over (listings.ts decides what a page holds). */
+  private listSource(bucket: string): ListSource {
+    const query = (kind: 'latest' | 'versions') => (bound: Bound, upper: string | undefined, limit: number) => {
+      const args: unknown[] = [bucket, bound.key];
+      if (upper !== undefined) args.push(upper);
+      args.push(limit);
+      return this.listStatement(kind, bound.inclusive, upper !== undefined).all(...args) as ListedRow[];
+    };
+    return {
+      latest: query('latest'),
+      versions: query('versions'),
+      older: (key, vid, limit) => this.s.versionsOlder.all(bucket, key, vid, limit) as ListedRow[],
+      vidOf: (key, versionId) => (this.s.byVersion.get(bucket, key, versionId) as VersionRow | undefined)?.vid,
+    };
+  }
+
   listObjects(bucket: string, options: T.ListObjectsOptions = {}): Promise<T.ListObjectsResult> {
     return this.run(() => {
       this.bucketRow(bucket);
-      const maxKeys = validateMaxKeys(options.maxKeys, 'MaxKeys');
-      const prefix = options.prefix ?? '';
-      const delimiter = options.delimiter || undefined;
-      let after: string | undefined;
-      if (options.continuationToken !== undefined) {
-        after = decodeToken(options.continuationToken);
-        if (after === undefined) throw new ReflowError('InvalidArgument', 'The continuation token provided is incorrect', { field: 'ContinuationToken' });
-      } else if (options.startAfter) {
-        after = options.startAfter;
-      }
-      const result: T.ListObjectsResult = { contents: [], commonPrefixes: [], keyCount: 0, isTruncated: false };
-      if (maxKeys === 0) return result;
-      const upper = prefix === '' ? undefined : prefixSuccessor(prefix);
-      let bound = startBound(prefix, delimiter, after);
-      let last: string | undefined;
-      scan: while (bound) {
-        const args: unknown[] = [bucket, bound.key];
-        if (upper !== undefined) args.push(upper);
-        args.push(LIST_BATCH);
-        const rows = this.listStatement('latest', bound.inclusive, upper !== undefined).all(...args) as VersionRow[];
-        let jumped = false;
-        for (const row of rows) {
-          bound = { key: row.key, inclusive: false };
-          if (row.delete_marker) continue;
-          if (result.keyCount >= maxKeys) {
-            result.isTruncated = true;
-            break scan;
-          }
-          const cp = commonPrefixOf(row.key, prefix, delimiter);
-          result.keyCount++;
-          if (cp !== undefined) {
-            result.commonPrefixes.push(cp);
-            last = cp;
-            const next = prefixSuccessor(cp);
-            bound = next === undefined ? undefined : { key: next, inclusive: true };
-            jumped = true;
-            break;
-          }
-          result.contents.push({ key: row.key, versionId: row.version_id, etag: quote(row.etag), size: row.size, sha256: row.sha256, lastModified: new Date(row.modified_ms) });
-          last = row.key;
-        }
-        if (!jumped && rows.length < LIST_BATCH) break;
-      }
-      if (result.isTruncated && last !== undefined) {
-        result.nextContinuationToken = encodeToken(last);
-        result.nextMarker = last;
-      }
-      return result;
+      return pageObjects(this.listSource(bucket), options);
     });
   }
 
   listObjectVersions(bucket: string, options: T.ListObjectVersionsOptions = {}): Promise<T.ListObjectVersionsResult> {
     return this.run(() => {
       this.bucketRow(bucket);
-      const maxKeys = validateMaxKeys(options.maxKeys, 'MaxKeys');
-      const prefix = options.prefix ?? '';
-      const delimiter = options.delimiter || undefined;
-      const result: T.ListObjectVersionsResult = { versions: [], commonPrefixes: [], isTruncated: false };
-      if (options.versionIdMarker !== undefined && options.keyMarker === undefined) {
-        throw new ReflowError('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', { field: 'VersionIdMarker' });
-      }
-      if (maxKeys === 0) return result;
-      const upper = prefix === '' ? undefined : prefixSuccessor(prefix);
-      let bound = startBound(prefix, delimiter, options.keyMarker);
-      /** The rest of one key's versions, older than `vid`, before moving past the key. */
-      let pending: { key: string; vid: number } | undefined;
-      const keyMarker = options.keyMarker;
-      if (keyMarker !== undefined && options.versionIdMarker !== undefined && bound && !bound.inclusive && bound.key === keyMarker) {
-        const marker = this.s.byVersion.get(bucket, keyMarker, options.versionIdMarker) as VersionRow | undefined;
-        if (!marker) throw new ReflowError('InvalidArgument', 'The version-id marker does not name a version of the key marker.', { field: 'VersionIdMarker' });
-        pending = { key: keyMarker, vid: marker.vid };
-      }
-      let last: { key: string; versionId?: string } | undefined;
-      scan: while (bound || pending) {
-        let rows: VersionRow[];
-        if (pending) {
-          rows = this.s.versionsOlder.all(bucket, pending.key, pending.vid, LIST_BATCH) as VersionRow[];
-        } else {
-          const args: unknown[] = [bucket, bound!.key];
-          if (upper !== undefined) args.push(upper);
-          args.push(LIST_BATCH);
-          rows = this.listStatement('versions', bound!.inclusive, upper !== undefined).all(...args) as VersionRow[];
-        }
-        let jumped = false;
-        for (const row of rows) {
-          const cp = commonPrefixOf(row.key, prefix, delimiter);
-          if (result.versions.length + result.commonPrefixes.length >= maxKeys) {
-            result.isTruncated = true;
-            break scan;
-          }
-          if (cp !== undefined) {
-            result.commonPrefixes.push(cp);
-            last = { key: cp };
-            const next = prefixSuccessor(cp);
-            bound = next === undefined ? undefined : { key: next, inclusive: true };
-            pending = undefined;
-            jumped = true;
-            break;
-          }
-          result.versions.push({
-            key: row.key,
-            versionId: row.version_id,
-            etag: quote(row.etag),
-            size: row.size,
-            sha256: row.sha256,
-            lastModified: new Date(row.modified_ms),
-            isLatest: row.is_latest === 1,
-            deleteMarker: row.delete_marker === 1,
-          });
-          last = { key: row.key, versionId: row.version_id };
-        }
-        if (jumped) continue;
-        if (rows.length === LIST_BATCH) {
-          // A full batch may have cut a key's versions short: go on with that key's older ones.
-          const tail = rows[rows.length - 1]!;
-          pending = { key: tail.key, vid: tail.vid };
-          bound = { key: tail.key, inclusive: false };
-        } else if (pending) {
-          bound = { key: pending.key, inclusive: false };
-          pending = undefined;
-        } else {
-          break;
-        }
-      }
-      if (result.isTruncated && last) {
-        result.nextKeyMarker = last.key;
-        if (last.versionId !== undefined) result.nextVersionIdMarker = last.versionId;
-      }
-      return result;
+      return pageVersions(this.listSource(bucket), options);
     });
   }
 
@@ -943,47 +837,14 @@ export class FsObjectStore implements ObjectStore {
   listMultipartUploads(bucket: string, options: T.ListMultipartUploadsOptions = {}): Promise<T.ListMultipartUploadsResult> {
     return this.run(() => {
       this.bucketRow(bucket);
-      const maxUploads = validateMaxKeys(options.maxUploads, 'MaxUploads');
-      const prefix = options.prefix ?? '';
-      const delimiter = options.delimiter || undefined;
-      const result: T.ListMultipartUploadsResult = { uploads: [], commonPrefixes: [], isTruncated: false };
-      // Uploads in progress are few (they are transient); one ordered scan of the bucket's is enough.
-      const rows = (this.s.uploadsOfBucket.all(bucket) as UploadRow[]).filter((u) => u.key.startsWith(prefix));
-      rows.sort((a, b) => byteCompare(a.key, b.key) || (a.upload_id < b.upload_id ? -1 : a.upload_id > b.upload_id ? 1 : 0));
-      const { keyMarker, uploadIdMarker } = options;
-      const markerPrefix = keyMarker !== undefined && keyMarker.startsWith(prefix) ? commonPrefixOf(keyMarker, prefix, delimiter) : undefined;
-      let last: { key: string; uploadId?: string } | undefined;
-      for (const u of rows) {
-        if (keyMarker !== undefined) {
-          const c = byteCompare(u.key, keyMarker);
-          if (c < 0 || (c === 0 && (uploadIdMarker === undefined || u.upload_id <= uploadIdMarker))) continue;
-        }
-        const cp = commonPrefixOf(u.key, prefix, delimiter);
-        if (cp !== undefined && (cp === markerPrefix || result.commonPrefixes.includes(cp))) continue;
-        if (result.uploads.length + result.commonPrefixes.length >= maxUploads) {
-          result.isTruncated = true;
-          break;
-        }
-        if (cp !== undefined) {
-          result.commonPrefixes.push(cp);
-          last = { key: cp };
-        } else {
-          result.uploads.push({ key: u.key, uploadId: u.upload_id, initiated: new Date(u.created_ms) });
-          last = { key: u.key, uploadId: u.upload_id };
-        }
-      }
-      if (result.isTruncated && last) {
-        result.nextKeyMarker = last.key;
-        if (last.uploadId !== undefined) result.nextUploadIdMarker = last.uploadId;
-      }
-      return result;
+      return pageUploads(this.s.uploadsOfBucket.all(bucket) as UploadRow[], options);
     });
   }
 
   // ------------------------------------------------------------------------------------------------ Reflow's additions
 
   flushEvents(timeoutMs = 30_000): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closed) return Promise.reject(new ReflowError('InternalError', 'The store is closed.'));
     return this.relay.flush(timeoutMs);
   }
 
@@ -1009,7 +870,9 @@ export class FsObjectStore implements ObjectStore {
     // client cannot hold shutdown forever. Their commits, if any, land before the database closes.
     const settle = Promise.allSettled([...this.inflight]);
     await Promise.race([settle, new Promise((r) => setTimeout(r, 10_000).unref())]);
-    // Events still in the outbox are sent after the next open: stopping here loses nothing.
+    // A graceful stop hands the bus what it can in a few seconds; whatever is left stays in the outbox and is sent
+    // after the next open, so stopping here loses nothing either way.
+    await this.relay.flush(CLOSE_FLUSH_MS).catch(() => undefined);
     await this.relay.stop();
     this.db.close();
   }
@@ -1017,19 +880,6 @@ export class FsObjectStore implements ObjectStore {
 
 function bucketInfo(row: BucketRow): T.BucketInfo {
   return { name: row.name, creationDate: new Date(row.created_ms), versioning: row.versioning ?? undefined };
-}
-
-/** Where a listing starts: after `after`, skipping the whole common prefix `after` falls in (it was listed already). */
-function startBound(prefix: string, delimiter: string | undefined, after: string | undefined): { key: string; inclusive: boolean } | undefined {
-  if (after === undefined || byteCompare(after, prefix) < 0) return { key: prefix, inclusive: true };
-  if (after.startsWith(prefix)) {
-    const cp = commonPrefixOf(after, prefix, delimiter);
-    if (cp !== undefined) {
-      const next = prefixSuccessor(cp);
-      return next === undefined ? undefined : { key: next, inclusive: true };
-    }
-  }
-  return { key: after, inclusive: false };
 }
 
 function prepare(db: Database.Database) {
