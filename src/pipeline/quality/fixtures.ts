@@ -42,8 +42,9 @@ export function karliTable(o: KarliOptions): Table {
   for (let i = 1; i <= o.rows; i++) {
     let t = start + (i - 1) * 100;
     if (o.clockJump && i >= o.clockJump.row) t += o.clockJump.ms;
-    speed = Math.min(130, Math.max(25, speed + (rng.next() - 0.5) * 2));
-    eye = Math.min(0.95, Math.max(0.02, eye + (rng.next() - 0.5) * 0.04));
+    // Mean-reverting walks: realistic wobble, and a recording's median stays near 60 km/h whatever the seed.
+    speed = Math.min(130, Math.max(25, speed + 0.02 * (60 - speed) + (rng.next() - 0.5) * 2));
+    eye = Math.min(0.95, Math.max(0.02, eye + 0.01 * (0.2 - eye) + (rng.next() - 0.5) * 0.04));
     const hr = 62 + 10 * Math.sin(i / 900) + (rng.next() - 0.5) * 4;
     const missingHr = o.missingHeartRate && i >= o.missingHeartRate.from && i < o.missingHeartRate.from + o.missingHeartRate.length;
     rows.push([

@@ -40,11 +40,15 @@ export function bytes(n: number): string {
   return `${int(n)} bytes`;
 }
 
-/** `[20, 200]`, `>= 20`, `<= 200`. */
+/** An interval of values: `[20, 200]`, `[20, ∞)`, `(-∞, 200]`. */
 export function bounds(min: number | null, max: number | null): string {
-  if (min !== null && max !== null) return `[${num(min)}, ${num(max)}]`;
-  if (min !== null) return `>= ${num(min)}`;
-  return `<= ${num(max!)}`;
+  return `${min === null ? '(-∞' : `[${num(min)}`}, ${max === null ? '∞)' : `${num(max)}]`}`;
+}
+
+/** Limits on a count, after a total: `within [1,000, 5,000]`, `(min 1,000)`, `(max 5,000)`. */
+export function limits(min: number | null, max: number | null): string {
+  if (min !== null && max !== null) return `within [${int(min)}, ${int(max)}]`;
+  return min !== null ? `(min ${int(min)})` : `(max ${int(max!)})`;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

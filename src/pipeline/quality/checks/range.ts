@@ -52,10 +52,11 @@ const UNIT_FACTORS: Array<[number, string]> = [
 ];
 
 export function unitHint(value: number | null, min: number | null, max: number | null): string {
-  if (value === null || value === 0) return '';
+  // Against a one-sided limit every shrinking (or growing) factor fits, which says nothing.
+  if (value === null || value === 0 || min === null || max === null) return '';
   for (const [factor, label] of UNIT_FACTORS) {
     const x = value * factor;
-    if ((min === null || x >= min) && (max === null || x <= max)) return ` — wrong unit? (${label} would fit)`;
+    if (x >= min && x <= max) return ` — wrong unit? (${label} would fit)`;
   }
   return '';
 }

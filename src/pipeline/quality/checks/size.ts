@@ -1,5 +1,5 @@
 /** fileSize (bytes) and rowCount: totals within [min, max]. A file far smaller than usual is often a cut upload. */
-import { bounds, bytes, int, plural } from '../format.js';
+import { bytes, int, limits, plural } from '../format.js';
 import type { CompiledCheckSpec } from '../validate.js';
 import { result, type RuntimeCheck, type ScanResult } from './check.js';
 
@@ -24,6 +24,6 @@ export class SizeRuntime implements RuntimeCheck {
       return result(this, false, `${text}, expected at least ${int(min)}${share}${this.type === 'rowCount' && r.defects.count('truncated') > 0 ? ' (the file is truncated)' : ''}`, metrics);
     }
     if (max !== null && value > max) return result(this, false, `${text}, expected at most ${int(max)}`, metrics);
-    return result(this, true, `${text} within ${bounds(min, max)}`, metrics);
+    return result(this, true, `${text} ${limits(min, max)}`, metrics);
   }
 }
