@@ -7,18 +7,35 @@ import type { EventBus } from './bus/port.js';
 import { SqliteEventBus } from './bus/sqlite/index.js';
 import type { ObjectStore } from './store/port.js';
 import { FsObjectStore } from './store/local/index.js';
+import type { Catalog } from './catalog/port.js';
+import { SqliteCatalog } from './catalog/sqlite/index.js';
+import type { JobQueue } from './runtime/index.js';
+import { SqliteJobQueue } from './runtime/jobs/sqlite/index.js';
+import { Pipeline, type ApplyOutcome } from './pipeline/index.js';
 
 export interface ReflowConfig {
   /** Where the embedded adapters keep their files. */
   dataDir: string;
   account?: string;
   region?: string;
+  /** A project directory (reflow.config.ts): its pipeline is applied and runs in this process. */
+  projectDir?: string;
+  /** Overrides the project's worker settings. */
+  workers?: { concurrency?: number; idleTimeoutMs?: number };
+  /** Where pipeline messages go (default stderr). */
+  log?: (message: string) => void;
 }
 
 export interface Reflow {
   bus: EventBus;
   /** Versioned buckets; its object events go to `bus` (default bus) through the store's outbox. */
   store: ObjectStore;
+  catalog: Catalog;
+  jobs: JobQueue;
+  /** Present when a project runs. */
+  pipeline?: Pipeline;
+  /** What starting the project applied. */
+  applied?: ApplyOutcome;
   close(): Promise<void>;
 }
 
@@ -28,22 +45,34 @@ export async function createReflow(config: ReflowConfig): Promise<Reflow> {
   if (config.account !== undefined) options.account = config.account;
   if (config.region !== undefined) options.region = config.region;
   const bus = SqliteEventBus.open(options);
-  let store: ObjectStore;
+  // Opened in order, closed in reverse; a failure half-way closes what was opened.
+  const opened: Array<{ close(): Promise<void> }> = [bus];
+  const closeAll = async () => {
+    for (const part of opened.reverse()) await part.close();
+  };
   try {
     const storeOptions: Parameters<typeof FsObjectStore.open>[0] = { dir: join(dataDir, 'store'), bus };
     if (config.account !== undefined) storeOptions.account = config.account;
-    store = await FsObjectStore.open(storeOptions);
+    const store = await FsObjectStore.open(storeOptions);
+    opened.push(store);
+    const catalog = SqliteCatalog.open({ path: join(dataDir, 'catalog.db') });
+    opened.push(catalog);
+    const jobs = SqliteJobQueue.open({ path: join(dataDir, 'jobs.db') });
+    opened.push(jobs);
+    const reflow: Reflow = { bus, store, catalog, jobs, close: closeAll };
+    if (config.projectDir !== undefined) {
+      const pipelineOptions: Parameters<typeof Pipeline.start>[0] = { bus, store, catalog, jobs, projectDir: config.projectDir, workDir: join(dataDir, 'work') };
+      if (config.workers) pipelineOptions.workers = config.workers;
+      if (config.log) pipelineOptions.log = config.log;
+      const { pipeline, applied } = await Pipeline.start(pipelineOptions);
+      // The pipeline's workers stop before the queue, catalog, store and bus they use.
+      opened.push(pipeline);
+      reflow.pipeline = pipeline;
+      reflow.applied = applied;
+    }
+    return reflow;
   } catch (err) {
-    await bus.close();
+    await closeAll();
     throw err;
   }
-  return {
-    bus,
-    store,
-    async close() {
-      // Reverse order: the store's relay stops before the bus it writes to closes.
-      await store.close();
-      await bus.close();
-    },
-  };
 }

@@ -9,6 +9,7 @@ import { registerArchives } from './commands/archives.js';
 import { registerReplays } from './commands/replays.js';
 import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerStore } from './commands/store.js';
+import { registerPipeline } from './commands/pipeline.js';
 
 export function buildProgram(): Command {
   const program = new Command('reflow')
@@ -23,5 +24,6 @@ export function buildProgram(): Command {
   registerReplays(program);
   registerDeadLetters(program);
   registerStore(program);
+  registerPipeline(program);
   return program;
 }

@@ -7,6 +7,8 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Subscription } from '../bus/port.js';
 import type * as T from '../bus/types.js';
+import type * as C from '../catalog/types.js';
+import type * as P from '../pipeline/api.js';
 import { escapeUri, signRequest, type Credentials } from './sigv4.js';
 
 export type { Credentials };
@@ -232,11 +234,73 @@ export class ReflowClient extends EventBridgeClient {
     return (await response.json()) as ServiceDescription;
   }
 
+  /** Reflow's own REST resources (`/reflow/v1/...`): JSON in and out, errors as ReflowClientError. */
+  async rest<O>(method: 'GET' | 'POST', path: string, query: Record<string, string | number | undefined> = {}): Promise<O> {
+    const response = await this.request(method, this.url(`/reflow/v1${path}`, query), method === 'POST' ? { 'content-type': 'application/json' } : {}, method === 'POST' ? '{}' : undefined);
+    if (!response.ok) throw await errorFrom(response);
+    return (await response.json()) as O;
+  }
+
+  /** The data pipeline: project, datasets, versions, lineage, runs, alerts, rebuilds. */
+  get pipeline(): PipelineClient {
+    return (this.pipelineClient ??= new PipelineClient(this));
+  }
+
+  private pipelineClient: PipelineClient | undefined;
+
   /** GET /health. */
   async health(): Promise<{ status: string }> {
     const response = await this.request('GET', this.url('/health'));
     if (!response.ok) throw await errorFrom(response);
     return (await response.json()) as { status: string };
+  }
+}
+
+/** The pipeline's resources, sharing the ReflowClient's connection and signing. */
+export class PipelineClient {
+  constructor(private readonly client: ReflowClient) {}
+
+  project(): Promise<{ name: string; dir: string; datasets: string[] }> {
+    return this.client.rest('GET', '/project');
+  }
+  plan(): Promise<P.PlanOutcome> {
+    return this.client.rest('POST', '/project/plan');
+  }
+  apply(): Promise<P.ApplyOutcome> {
+    return this.client.rest('POST', '/project/apply');
+  }
+  async datasets(): Promise<P.DatasetSummary[]> {
+    return (await this.client.rest<{ datasets: P.DatasetSummary[] }>('GET', '/datasets')).datasets;
+  }
+  dataset(name: string): Promise<P.DatasetSummary> {
+    return this.client.rest('GET', `/datasets/${encodeURIComponent(name)}`);
+  }
+  async versions(dataset: string): Promise<C.DatasetVersion[]> {
+    return (await this.client.rest<{ versions: C.DatasetVersion[] }>('GET', `/datasets/${encodeURIComponent(dataset)}/versions`)).versions;
+  }
+  manifest(dataset: string, version?: number, split?: string): Promise<{ version: C.DatasetVersion; entries: C.ManifestEntry[] }> {
+    return this.client.rest('GET', `/datasets/${encodeURIComponent(dataset)}/versions/${version ?? 'current'}`, { split });
+  }
+  lineageOfVersion(dataset: string, version: number): Promise<C.DatasetVersionLineage> {
+    return this.client.rest('GET', `/datasets/${encodeURIComponent(dataset)}/versions/${version}/lineage`);
+  }
+  lineageOfObject(object: { bucket: string; key: string; versionId?: string }): Promise<C.ObjectLineage> {
+    return this.client.rest('GET', '/lineage/object', { bucket: object.bucket, key: object.key, versionId: object.versionId });
+  }
+  async runs(dataset: string, options: { status?: string; limit?: number } = {}): Promise<C.RunRecord[]> {
+    return (await this.client.rest<{ runs: C.RunRecord[] }>('GET', `/datasets/${encodeURIComponent(dataset)}/runs`, options)).runs;
+  }
+  async alerts(options: { dataset?: string; limit?: number } = {}): Promise<C.Alert[]> {
+    return (await this.client.rest<{ alerts: C.Alert[] }>('GET', '/alerts', options)).alerts;
+  }
+  async rebuild(dataset: string): Promise<C.Rebuild | null> {
+    return (await this.client.rest<{ rebuild: C.Rebuild | null }>('POST', `/datasets/${encodeURIComponent(dataset)}/rebuild`)).rebuild;
+  }
+  async cancelRebuild(dataset: string): Promise<C.Rebuild | null> {
+    return (await this.client.rest<{ rebuild: C.Rebuild | null }>('POST', `/datasets/${encodeURIComponent(dataset)}/rebuild/cancel`)).rebuild;
+  }
+  async deadTransforms(limit?: number): Promise<P.DeadTransform[]> {
+    return (await this.client.rest<{ deadLetters: P.DeadTransform[] }>('GET', '/transforms/dead', { limit })).deadLetters;
   }
 }
 

@@ -19,6 +19,8 @@ import { deadLetters } from './routes/dead-letters.js';
 import { cloudEvents } from './routes/cloudevents.js';
 import { tail } from './routes/tail.js';
 import { service } from './routes/service.js';
+import { pipelineRoutes } from './routes/pipeline.js';
+import type { PipelineApi } from '../pipeline/api.js';
 
 export interface ServerOptions {
   bus: EventBus;
@@ -27,6 +29,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** Largest request body in bytes (default 6 MiB: PutEvents stops at 256 KiB, CloudEvents batches may be bigger). */
   bodyLimit?: number;
+  /** The data pipeline's resources under /reflow/v1 (datasets, lineage, plan/apply), when a project runs. */
+  pipeline?: PipelineApi;
 }
 
 export type { CredentialLookup };
@@ -56,5 +60,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(jsonProtocol, { bus, resources: [events, buses, rules, targets, archives, replays, deadLetters] });
   await app.register(cloudEvents, { bus, prefix: '/cloudevents' });
   await app.register(tail, { bus, prefix: '/reflow/v1' });
+  if (options.pipeline) await app.register(pipelineRoutes, { pipeline: options.pipeline, prefix: '/reflow/v1' });
   return app;
 }

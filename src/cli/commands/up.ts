@@ -15,6 +15,7 @@ interface UpOptions {
   account?: string;
   region?: string;
   log?: boolean;
+  project?: string;
 }
 
 /** SigV4 is on when both REFLOW_ROOT_ACCESS_KEY_ID and REFLOW_ROOT_SECRET_ACCESS_KEY are set. */
@@ -48,6 +49,7 @@ export function registerUp(program: Command): void {
     .option('--host <host>', 'API listen address (env REFLOW_HOST)', process.env.REFLOW_HOST ?? '127.0.0.1')
     .option('--account <id>', '12-digit account id in events and ARNs (env REFLOW_ACCOUNT)')
     .option('--region <region>', 'region in events and ARNs (env REFLOW_REGION)')
+    .option('--project <dir>', 'run the data pipeline of this project (reflow.config.ts); it is applied at start (env REFLOW_PROJECT)', process.env.REFLOW_PROJECT)
     .option('--log', 'log every request')
     .action(
       action(async (options: UpOptions) => {
@@ -59,10 +61,12 @@ export function registerUp(program: Command): void {
         const config: Parameters<typeof createReflow>[0] = { dataDir };
         if (options.account) config.account = options.account;
         if (options.region) config.region = options.region;
+        if (options.project) config.projectDir = resolve(options.project);
         const reflow = await createReflow(config);
         const credentials = rootCredentials();
         const serverOptions: Parameters<typeof buildServer>[0] = { bus: reflow.bus, logger: options.log === true };
         if (credentials) serverOptions.credentials = credentials;
+        if (reflow.pipeline) serverOptions.pipeline = reflow.pipeline;
         const app = await buildServer(serverOptions);
         const s3 = s3Credentials();
         const s3App = await buildS3Server({ store: reflow.store, credentials: s3.lookup, logger: options.log === true, ...(options.region ? { region: options.region } : {}) });
@@ -84,6 +88,11 @@ export function registerUp(program: Command): void {
           `Reflow API listening on http://${host}:${portOf(app.server, port)} (data dir ${dataDir}, SigV4 ${credentials ? 'on' : 'off'})\n`,
         );
         process.stdout.write(`Reflow S3 endpoint listening on http://${host}:${portOf(s3App.server, s3Port)} (SigV4 with access key id ${s3.accessKeyId})\n`);
+        if (reflow.pipeline && reflow.applied) {
+          const project = reflow.pipeline.project()!;
+          process.stdout.write(`Project ${project.name} (${project.dir}) applied:\n${reflow.applied.text}\n`);
+          for (const r of reflow.applied.rebuilds) process.stdout.write(`  rebuild #${r.id} of dataset ${r.dataset}: ${r.staleAtStart} items → ${r.toTransformVersion}\n`);
+        }
         if (s3.dev) {
           process.stdout.write(
             `  REFLOW_ROOT_ACCESS_KEY_ID / REFLOW_ROOT_SECRET_ACCESS_KEY are not set: S3 clients sign with the development key pair ` +
