@@ -287,6 +287,9 @@ export class PipelineClient {
   lineageOfObject(object: { bucket: string; key: string; versionId?: string }): Promise<C.ObjectLineage> {
     return this.client.rest('GET', '/lineage/object', { bucket: object.bucket, key: object.key, versionId: object.versionId });
   }
+  qualityReport(dataset: string, object: { bucket: string; key: string; versionId?: string }): Promise<C.StoredQualityReport> {
+    return this.client.rest('GET', `/datasets/${encodeURIComponent(dataset)}/quality`, { bucket: object.bucket, key: object.key, versionId: object.versionId });
+  }
   async runs(dataset: string, options: { status?: string; limit?: number } = {}): Promise<C.RunRecord[]> {
     return (await this.client.rest<{ runs: C.RunRecord[] }>('GET', `/datasets/${encodeURIComponent(dataset)}/runs`, options)).runs;
   }

@@ -47,6 +47,8 @@ export interface PipelineApi {
   manifest(dataset: string, version?: number, split?: string): Promise<{ version: C.DatasetVersion; entries: C.ManifestEntry[] }>;
   lineageOfVersion(dataset: string, version: number): Promise<C.DatasetVersionLineage>;
   lineageOfObject(object: { bucket: string; key: string; versionId?: string }): Promise<C.ObjectLineage>;
+  /** The quality report of an object version under the dataset's current checks (its metrics and histograms). */
+  qualityReport(dataset: string, object: { bucket: string; key: string; versionId?: string }): Promise<C.StoredQualityReport>;
   alerts(options: { dataset?: string; limit?: number }): Promise<C.Alert[]>;
   runs(dataset: string, options: { status?: C.RunRecord['status']; limit?: number }): Promise<C.RunRecord[]>;
   rebuild(dataset: string): Promise<C.Rebuild | undefined>;

@@ -222,6 +222,14 @@ export class Pipeline implements PipelineApi {
     return lineage;
   }
 
+  async qualityReport(dataset: string, object: { bucket: string; key: string; versionId?: string }): Promise<C.StoredQualityReport> {
+    const known = this.known(dataset);
+    const versionId = object.versionId ?? (await this.options.store.headObject(object.bucket, object.key)).versionId;
+    const report = await this.options.catalog.getQualityReport(dataset, { bucket: object.bucket, key: object.key, versionId }, known.specHash);
+    if (!report) throw new ReflowError('NotFound', `No quality report for s3://${object.bucket}/${object.key}?versionId=${versionId} under dataset ${dataset}'s current checks.`, { field: 'versionId' });
+    return report;
+  }
+
   alerts(options: { dataset?: string; limit?: number }): Promise<C.Alert[]> {
     return this.options.catalog.listAlerts(options);
   }

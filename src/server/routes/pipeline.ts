@@ -59,6 +59,12 @@ export const pipelineRoutes: FastifyPluginAsync<PipelineRouteOptions> = async (a
     if (!key) throw new ReflowError('ValidationException', 'key is required.', { field: 'key' });
     return pipeline.lineageOfObject(versionId ? { bucket, key, versionId } : { bucket, key });
   });
+  app.get<{ Params: { name: string }; Querystring: { bucket?: string; key?: string; versionId?: string } }>('/datasets/:name/quality', { config }, async (request) => {
+    const { bucket, key, versionId } = request.query;
+    if (!bucket) throw new ReflowError('ValidationException', 'bucket is required.', { field: 'bucket' });
+    if (!key) throw new ReflowError('ValidationException', 'key is required.', { field: 'key' });
+    return pipeline.qualityReport(request.params.name, versionId ? { bucket, key, versionId } : { bucket, key });
+  });
   app.get<{ Querystring: { dataset?: string; limit?: string } }>('/alerts', { config }, async (request) => {
     const options: { dataset?: string; limit?: number } = { limit: positiveInt(request.query.limit, 'limit', 100)! };
     if (request.query.dataset) options.dataset = request.query.dataset;
