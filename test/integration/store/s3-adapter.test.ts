@@ -360,8 +360,15 @@ function scannerCases(service: Service): void {
       });
       child.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited ${code}: ${errors.slice(-800)}`))));
     });
-    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
-    const versions = (listed.Versions ?? []).map((v) => v.VersionId!);
+    // Requests the writer had sent may still complete on the server after the kill: wait until the listing settles.
+    const list = async () => ((await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }))).Versions ?? []).map((v) => v.VersionId!).sort();
+    let versions = await list();
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const again = await list();
+      if (again.join() === versions.join()) break;
+      versions = again;
+    }
     assert.ok(versions.length >= acked.length, 'every acknowledged put is on the remote');
     for (const v of acked) assert.ok(versions.includes(v), `acknowledged ${v} is listed`);
 
