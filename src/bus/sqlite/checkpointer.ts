@@ -15,8 +15,8 @@
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 
-/** The writer's own checkpoint threshold, in pages, while a checkpointer runs (32 MiB of 4 KiB pages). */
-export const BACKSTOP_AUTOCHECKPOINT_PAGES = 8192;
+/** The writer's own checkpoint threshold, in pages, while a checkpointer runs (64 MiB of 4 KiB pages). */
+export const BACKSTOP_AUTOCHECKPOINT_PAGES = 16_384;
 
 export interface WalCheckpointerOptions {
   /** The writer's `synchronous` setting; checkpoints sync as it does. */
