@@ -46,6 +46,12 @@ test('bad requests are refused with their codes and change nothing stored', asyn
       ['bad target id', () => sdk.send(new EB.PutTargetsCommand({ Rule: 'r', Targets: [{ Id: 'no spaces', Arn: 'arn:reflow:handler:x' }] })), 'ValidationException'],
       ['a sixth target', () => sdk.send(new EB.PutTargetsCommand({ Rule: 'r', Targets: Array.from({ length: 5 }, (_, i) => ({ Id: `n${i}`, Arn: 'arn:reflow:handler:x' })) })), 'LimitExceededException'],
       ['duplicate archive', () => sdk.send(new EB.CreateArchiveCommand({ ArchiveName: 'a', EventSourceArn: busArn })), 'ResourceAlreadyExistsException'],
+      ['describe an unknown bus', () => sdk.send(new EB.DescribeEventBusCommand({ Name: 'nope' })), 'ResourceNotFoundException'],
+      ['describe an unknown rule', () => sdk.send(new EB.DescribeRuleCommand({ Name: 'nope' })), 'ResourceNotFoundException'],
+      ['enable an unknown rule', () => sdk.send(new EB.EnableRuleCommand({ Name: 'nope' })), 'ResourceNotFoundException'],
+      ['describe an unknown archive', () => sdk.send(new EB.DescribeArchiveCommand({ ArchiveName: 'nope' })), 'ResourceNotFoundException'],
+      ['describe an unknown replay', () => sdk.send(new EB.DescribeReplayCommand({ ReplayName: 'nope' })), 'ResourceNotFoundException'],
+      ['archive on an unknown bus', () => sdk.send(new EB.CreateArchiveCommand({ ArchiveName: 'b', EventSourceArn: busArn.replace('/default', '/nope') })), 'ResourceNotFoundException'],
     ];
     for (const [what, call, code] of refused) {
       await assert.rejects(call(), (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
@@ -63,6 +69,9 @@ test('bad requests are refused with their codes and change nothing stored', asyn
       ['PutEvents', '{"Entries": [', 'SerializationException'],
       ['PutEvents', '{"Entries": "not a list"}', 'SerializationException'],
       ['PutRule', '{"Name": 42, "EventPattern": "{}"}', 'SerializationException'],
+      ['PutTargets', '{"Rule": "r", "Targets": {"Id": "t"}}', 'SerializationException'],
+      ['PutEvents', '{"Entries": [{"Source": "app", "DetailType": "t", "Detail": {"not": "a string"}}]}', 'SerializationException'],
+      ['StartReplay', '{"ReplayName": "x", "EventSourceArn": "a", "EventStartTime": "yesterday", "EventEndTime": 1, "Destination": {"Arn": "b"}}', 'SerializationException'],
     ] as const) {
       const res = await raw(target, body);
       assert.equal(res.status, 400, `${target} ${body}`);
@@ -70,9 +79,39 @@ test('bad requests are refused with their codes and change nothing stored', asyn
     }
 
     // Per-entry failures are answered per entry and store nothing.
-    const mixed = await sdk.send(new EB.PutEventsCommand({ Entries: [{ Source: 'app', DetailType: 't', Detail: '[1]' }, { Source: 'app', DetailType: 't' }] }));
-    assert.equal(mixed.FailedEntryCount, 2);
-    assert.ok(mixed.Entries!.every((e) => e.ErrorCode && !e.EventId));
+    const mixed = await sdk.send(
+      new EB.PutEventsCommand({
+        Entries: [
+          { Source: 'app', DetailType: 't', Detail: '[1]' },
+          { Source: 'app', DetailType: 't' },
+          { Source: 'app', DetailType: 't', Detail: '{}', EventBusName: 'nope' },
+          { Source: 'app', DetailType: 't', Detail: '{"unclosed": ' },
+        ],
+      }),
+    );
+    assert.equal(mixed.FailedEntryCount, 4);
+    assert.deepEqual(mixed.Entries!.map((e) => [e.ErrorCode, e.EventId]), [
+      ['MalformedDetail', undefined],
+      ['InvalidArgument', undefined],
+      ['ResourceNotFoundException', undefined],
+      ['MalformedDetail', undefined],
+    ]);
+
+    // CloudEvents ingest: malformed JSON, a missing required attribute, an oversized event, an unknown bus.
+    const ce = (path: string, body: string) =>
+      fetch(`${reflow.endpoint}${path}`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body });
+    for (const [what, path, body, code] of [
+      ['CloudEvent not JSON', '/cloudevents', '{"specversion":', undefined],
+      ['CloudEvent without source', '/cloudevents', JSON.stringify({ specversion: '1.0', id: '1', type: 't' }), 'InvalidArgument'],
+      ['CloudEvent over 256 KB', '/cloudevents', JSON.stringify({ specversion: '1.0', id: '1', type: 't', source: 'app', data: { p: 'x'.repeat(262_144) } }), undefined],
+      ['CloudEvent to an unknown bus', '/cloudevents/nope', JSON.stringify({ specversion: '1.0', id: '1', type: 't', source: 'app', data: {} }), 'ResourceNotFoundException'],
+    ] as const) {
+      const res = await ce(path, body);
+      assert.equal(res.status, 400, `${what}: ${res.status}`);
+      const answer = (await res.json()) as { __type?: string; message?: string };
+      assert.ok(answer.__type && answer.message, `${what} answers a code and a message: ${JSON.stringify(answer)}`);
+      if (code) assert.equal(answer.__type, code, what);
+    }
 
     assert.deepEqual(await snapshot(), before);
   } finally {
