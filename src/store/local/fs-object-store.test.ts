@@ -290,3 +290,73 @@ test('local: what was acknowledged is there after a reopen', async () => {
     await bus.close();
   }
 });
+
+test('local: a read in progress keeps its bytes when the version is deleted under it', async () => {
+  const { bus, store } = await openFresh();
+  try {
+    await store.createBucket('reading');
+    await store.putBucketVersioning('reading', 'Enabled');
+    const data = Buffer.alloc(5 * 1024 * 1024, 7);
+    const put = await store.putObject('reading', 'k', bodyOf(data));
+    const got = await store.getObject('reading', 'k');
+    await store.deleteObject('reading', 'k', { versionId: put.versionId });
+    assert.deepEqual(store.blobRefs(), [], 'no reference is left');
+    assert.ok((await readAll(got.body)).equals(data), 'the reader still gets every byte');
+    assert.deepEqual(store.blobFiles(), [], 'the file goes once the reader is done');
+  } finally {
+    await store.close();
+    await bus.close();
+  }
+});
+
+test('local: concurrent writes and deletes of the same content keep files and references in step', async () => {
+  const { bus, store } = await openFresh();
+  try {
+    await store.createBucket('race');
+    await store.putBucketVersioning('race', 'Enabled');
+    const bodies = ['alpha', 'beta', 'gamma'];
+    const ops: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 60; i++) {
+      const key = `k${i % 4}`;
+      const text = bodies[i % 3]!;
+      ops.push(
+        store.putObject('race', key, bodyOf(text)).then(async (r) => {
+          if (i % 2 === 0) await store.deleteObject('race', key, { versionId: r.versionId });
+        }),
+      );
+      if (i % 5 === 0) {
+        ops.push(
+          store.createMultipartUpload('race', key).then(async ({ uploadId }) => {
+            await store.uploadPart('race', key, uploadId, 1, bodyOf(text));
+            if (i % 10 === 0) await store.abortMultipartUpload('race', key, uploadId);
+          }),
+        );
+      }
+    }
+    await Promise.all(ops);
+    const refs = store.blobRefs();
+    assert.deepEqual(store.blobFiles(), refs.map((r) => r.sha256), 'a file for every referenced blob and no other');
+    for (const v of (await store.listObjectVersions('race')).versions) {
+      const text = (await readAll((await store.getObject('race', v.key, { versionId: v.versionId })).body)).toString();
+      assert.equal(`"${md5Hex(text)}"`, v.etag);
+    }
+    await store.flushEvents();
+    const events = (await busEvents(bus)).filter((e) => e.source === 'aws.s3');
+    assert.equal(events.length, 60 + 30, 'one event per version created and per version deleted');
+  } finally {
+    await store.close();
+    await bus.close();
+  }
+});
+
+test('local: bad options are refused with the field named', async () => {
+  const bus = SqliteEventBus.open({ path: ':memory:' });
+  try {
+    await assert.rejects(FsObjectStore.open({ dir: '', bus }), { code: 'InvalidConfiguration', field: 'dir' });
+    await assert.rejects(FsObjectStore.open({ dir: join(root, 'x'), bus: undefined as never }), { code: 'InvalidConfiguration', field: 'bus' });
+    await assert.rejects(FsObjectStore.open({ dir: join(root, 'x'), bus, minPartSize: 0 }), { code: 'InvalidConfiguration', field: 'minPartSize' });
+    await assert.rejects(FsObjectStore.open({ dir: join(root, 'x'), bus, relayBatchSize: 1.5 }), { code: 'InvalidConfiguration', field: 'relayBatchSize' });
+  } finally {
+    await bus.close();
+  }
+});
