@@ -34,7 +34,7 @@ export default defineProject({
           },
           { type: 'missing', column: 'heart_rate_bpm', maxRatio: 0.05, name: 'heart rate present' },
           // Clean recordings drive at a median of 40..110 km/h; in m/s the median is at most ~31.
-          { type: 'range', column: 'speed_kmh', statistic: 'median', min: 35, name: 'speed in km/h' },
+          { type: 'range', column: 'speed_kmh', statistic: 'median', min: 35, max: 200, name: 'speed in km/h' },
           { type: 'range', column: 'speed_kmh', min: 0, max: 250 },
           { type: 'range', column: 'heart_rate_bpm', min: 30, max: 220 },
           { type: 'range', column: 'eye_closure_ratio', min: 0, max: 1 },
