@@ -86,6 +86,9 @@ export class TargetDispatcher {
         this.delivered = event.seq;
       }
       this.queue.ack(this.route.tid, this.delivered);
+      // A short batch was the whole queue: anything appended since woke us, and pump() comes back for it. Saves a
+      // query per wake-up on a busy bus.
+      if (batch.length < BATCH) return;
     }
   }
 
