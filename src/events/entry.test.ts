@@ -4,12 +4,14 @@ import { loadRecordedApiCases, type RecordedCase } from '../../test/helpers/conf
 import { randomUUID } from 'node:crypto';
 import { isReflowError } from '../errors.js';
 import {
+  archivedSize,
   buildEnvelope,
   checkEntry,
   entrySize,
   entryToJavaString,
   formatEventTime,
   MAX_ENTRIES_SIZE,
+  prepareEntry,
   serializeEnvelope,
   timeToEpochMs,
   validatePutEventsRequest,
@@ -349,5 +351,38 @@ describe('hot path micro-check (diagnostic only, no timing assertion)', () => {
     const us = Math.min(run(), run(), run());
     t.diagnostic(`detail ${Buffer.byteLength(detail)} bytes: checkEntry + buildEnvelope ≈ ${us.toFixed(2)} µs per event`);
     assert.ok(Number.isFinite(us));
+  });
+});
+
+describe('prepareEntry (the bus hot path)', () => {
+  test('answers what checkEntry + buildEnvelope + archivedSize answer, for accepted and refused entries', () => {
+    const cases: PutEventsRequestEntry[] = [
+      entry(),
+      entry({ Resources: ['arn:x', 'arn:"quoted"'], Time: '2022-01-01T10:00:00.5+02:00' }),
+      entry({ Source: 'a"b\\c', DetailType: 'line\nbreak', Detail: ' {"u":"\\u00e9","n":[1,{"b":null}]} ' }),
+      entry({ Source: 'é€', DetailType: '😀', Detail: '{"x":"ü"}' }),
+      entry({ Detail: '[1]' }),
+      entry({ Detail: '{"unclosed":' }),
+      entry({ Source: 'aws.s3' }),
+      entry({ Time: 'yesterday' }),
+      { DetailType: 'x', Detail: '{}' },
+    ];
+    for (const e of cases) {
+      for (const generatedId of [false, true]) {
+        const id = generatedId ? randomUUID() : 'id "with" quotes';
+        const prepared = prepareEntry(e, ORIGIN, id, NOW.getTime(), { generatedId });
+        const failure = checkEntry(e);
+        if (failure) {
+          assert.deepEqual(prepared, failure, JSON.stringify(e));
+          continue;
+        }
+        const built = buildEnvelope(e, ORIGIN, id, NOW);
+        assert.ok(!('ErrorCode' in prepared));
+        assert.equal(prepared.json, built.json);
+        assert.deepEqual(prepared.envelope, built.envelope);
+        assert.deepEqual(JSON.parse(prepared.json), prepared.envelope);
+        assert.equal(prepared.size, archivedSize(e));
+      }
+    }
   });
 });

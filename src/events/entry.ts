@@ -260,6 +260,11 @@ function checkFields(entry: PutEventsRequestEntry, options: CheckEntryOptions | 
   return null;
 }
 
+export interface PrepareEntryOptions extends CheckEntryOptions {
+  /** The id is a randomUUID() (hex and dashes): it goes into the JSON without an escaping check. */
+  generatedId?: boolean;
+}
+
 /** An accepted entry, ready to append: the envelope to route, its JSON to store, and its archived size. */
 export interface PreparedEvent {
   envelope: EventEnvelope;
@@ -278,7 +283,7 @@ export function prepareEntry(
   origin: EventOrigin,
   id: string,
   nowMs: number,
-  options?: CheckEntryOptions,
+  options?: PrepareEntryOptions,
 ): PreparedEvent | EntryError {
   const failure = checkFields(entry, options);
   if (failure !== null) return failure;
@@ -292,7 +297,7 @@ export function prepareEntry(
   const detailType = entry.DetailType as string;
   const given = entry.Resources;
   const resources = given ? given.slice() : [];
-  let size = 20 + utf8(source) + utf8(detailType) + utf8(detailText);
+  let size = 20 + utf8Repeated(source) + utf8Repeated(detailType) + utf8(detailText);
   for (let i = 0; i < resources.length; i++) size += utf8(resources[i]);
   const time = formatEventTime(ms);
   const envelope: EventEnvelope = {
@@ -306,9 +311,11 @@ export function prepareEntry(
     resources,
     detail,
   };
+  const idJson = options?.generatedId ? `"${id}"` : quote(id);
   const json =
-    `${envelopeHead(id, detailType, source, origin.account, time, origin.region)},"resources":` +
-    `${resources.length === 0 ? '[]' : JSON.stringify(resources)},"detail":${detailText}}`;
+    `{"version":"0","id":${idJson},"detail-type":${quoteRepeated(detailType)},"source":${quoteRepeated(source)},` +
+    `"account":${quoteRepeated(origin.account)},"time":"${time}","region":${quoteRepeated(origin.region)},` +
+    `"resources":${resources.length === 0 ? '[]' : JSON.stringify(resources)},"detail":${detailText}}`;
   return { envelope, json, size };
 }
 
@@ -473,6 +480,20 @@ function quote(s: string): string {
 }
 
 const quotedCache = new Map<string, string>();
+const bytesCache = new Map<string, number>();
+
+/** UTF-8 length of a string most events repeat (source, detail-type), from a bounded cache. */
+function utf8Repeated(s: string): number {
+  let n = bytesCache.get(s);
+  if (n === undefined) {
+    n = Buffer.byteLength(s, 'utf8');
+    if (s.length <= 256) {
+      if (bytesCache.size >= 4096) bytesCache.clear();
+      bytesCache.set(s, n);
+    }
+  }
+  return n;
+}
 
 /**
  * JSON.stringify for the strings most events repeat (source, detail-type, account, region): a map lookup is ~10x

@@ -181,14 +181,16 @@ export class SqliteEventBus implements EventBus {
   /** Validates, routes and appends entries; per-entry failures are answered, not thrown (as EventBridge does). */
   private accept(entries: Array<T.PutEventsRequestEntry & { EventId?: string }>, trusted = this.options.allowAwsSources, dedupe = false): T.PutEventsResponse {
     const nowMs = Date.now();
-    const checks = { allowAwsSources: trusted };
+    const checks = { allowAwsSources: trusted, generatedId: false };
+    const generated = { allowAwsSources: trusted, generatedId: true };
     const results: T.PutEventsResultEntry[] = new Array(entries.length);
     const items: Appended[] = [];
     let failed = 0;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
-      const id = entry.EventId ?? randomUUID();
-      const prepared = prepareEntry(entry, this.region, id, nowMs, checks);
+      const given = entry.EventId;
+      const id = given ?? randomUUID();
+      const prepared = prepareEntry(entry, this.region, id, nowMs, given === undefined ? generated : checks);
       if ('ErrorCode' in prepared) {
         results[i] = prepared;
         failed++;

@@ -142,8 +142,9 @@ export class PatternMatcher<K> {
     }
     const trie = this.#trie;
     const candidates = this.#candidates;
-    // Normally empty already; not after a walk that threw (a throwing getter on the event, say).
-    candidates.length = 0;
+    // Normally empty already; not after a walk that threw (a throwing getter on the event, say). Setting length is a
+    // call even on an empty array, so only when needed.
+    if (candidates.length !== 0) candidates.length = 0;
     trie.walk(event);
     const serial = trie.serial;
     for (const entry of this.#everyEvent) {
@@ -162,7 +163,7 @@ export class PatternMatcher<K> {
         out.push(entry.key);
       }
     }
-    candidates.length = 0;
+    if (candidates.length !== 0) candidates.length = 0;
     return out;
   }
 
