@@ -3,7 +3,7 @@
  * time series with speed, steering, heart rate, eye closure and a drowsiness label) with each defect a contributor
  * can upload, and writers for the same table as CSV, NDJSON and Parquet. For tests and the benchmark only.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Prng } from './sketches.js';
 import type { QualityFormat, QualitySpec } from './types.js';
@@ -135,4 +135,43 @@ export async function writeTable(dir: string, name: string, format: QualityForma
   else if (format === 'ndjson') writeFileSync(path, ndjsonText(t));
   else writeFileSync(path, await parquetBytes(t));
   return path;
+}
+
+/**
+ * Writes a karli-style CSV of at least `bytes` bytes, in 4 MiB pieces (memory stays flat however large the file).
+ * Cheap per row (ISO prefixes are built once per second of recording), so 200 MB takes seconds. Returns the row count.
+ * `clockJumpAtRow`: from that row on, the clock is 90 s behind (a defect to find at the end of a large file).
+ */
+export function writeLargeKarliCsv(path: string, bytes: number, clockJumpAtRow = 0): number {
+  const fd = openSync(path, 'w');
+  const rng = new Prng(5);
+  let written = 0;
+  let rows = 0;
+  let prefixSecond = -1;
+  let prefix = '';
+  const start = Date.UTC(2026, 4, 4, 8, 0, 0);
+  try {
+    let piece = `${KARLI_COLUMNS.join(',')}\n`;
+    while (written + piece.length < bytes) {
+      for (let k = 0; k < 20_000; k++) {
+        rows++;
+        const t = start + (rows - 1) * 100 - (clockJumpAtRow > 0 && rows >= clockJumpAtRow ? 90_000 : 0);
+        const second = Math.floor(t / 1000);
+        if (second !== prefixSecond) {
+          prefixSecond = second;
+          prefix = new Date(second * 1000).toISOString().slice(0, 20);
+        }
+        const ms = t - second * 1000;
+        const r = rng.next();
+        piece += `${prefix}${ms < 100 ? (ms < 10 ? '00' : '0') : ''}${ms}Z,${(55 + r * 10).toFixed(2)},${((r - 0.5) * 40).toFixed(2)},${(60 + r * 15).toFixed(1)},${(r * 0.4).toFixed(3)},${r > 0.97 ? 1 : 0}\n`;
+      }
+      writeSync(fd, piece);
+      written += Buffer.byteLength(piece);
+      piece = '';
+    }
+    if (piece) writeSync(fd, piece);
+  } finally {
+    closeSync(fd);
+  }
+  return rows;
 }

@@ -1,5 +1,5 @@
 /**
- * CSV, streamed in 1 MiB chunks. Lines without a quote character are split directly (a line that holds no `"` means
+ * CSV, streamed in 256 KiB chunks. Lines without a quote character are split directly (a line that holds no `"` means
  * exactly its delimiter-separated fields under RFC 4180, and `String.prototype.split` is ~5x faster than csv-parse
  * there: csv-parse alone takes ~45 ms per MB on this machine, against a budget of a few ms for the whole check). From
  * the first chunk that holds a quote on, csv-parse reads the rest of the file, starting at a line boundary, so
@@ -27,7 +27,10 @@ export interface CsvReaderOptions {
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
-const DEFAULT_CHUNK = 1 << 20;
+// 256 KiB: the rows of one chunk mostly die young (V8's scavenger frees them cheaply); with 1 MiB chunks more of
+// them lived through a scavenge into the old generation: a 200 MB scan grew RSS by ~70 MB instead of ~52 (64 MB
+// old-space limit both times).
+const DEFAULT_CHUNK = 256 << 10;
 const DEFAULT_MAX_RECORD = 16 << 20;
 
 export class CsvReader implements TableReader {

@@ -1,5 +1,5 @@
 /**
- * NDJSON (JSON Lines): one JSON object per line, streamed in 1 MiB chunks and split on LF bytes (never inside a UTF-8
+ * NDJSON (JSON Lines): one JSON object per line, streamed in 256 KiB chunks and split on LF bytes (never inside a UTF-8
  * sequence). A line that is not a JSON object is a defect with its line number, not an exception; the scan goes on.
  * Columns are the keys in order of first appearance; a row without a key has no value there.
  */
@@ -23,7 +23,7 @@ export class NdjsonReader implements TableReader {
   private readonly maxRecordBytes: number;
 
   constructor(private readonly path: string, options: NdjsonReaderOptions = {}) {
-    this.chunkSize = options.chunkSize ?? 1 << 20;
+    this.chunkSize = options.chunkSize ?? 256 << 10; // see csv.ts
     this.maxRecordBytes = options.maxRecordBytes ?? 16 << 20;
   }
 
