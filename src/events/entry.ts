@@ -93,11 +93,12 @@ export function validatePutEventsRequest(req: { Entries?: unknown }, options?: {
   if (!Array.isArray(entries)) {
     throw new ReflowError('SerializationException', 'Expected a list for Entries.', { field: 'Entries' });
   }
-  entries.forEach((e, i) => {
+  for (let i = 0; i < entries.length; i++) {
+    const e: unknown = entries[i];
     if (e === null || typeof e !== 'object' || Array.isArray(e)) {
       throw new ReflowError('SerializationException', `Expected a structure for Entries[${i}].`, { field: `Entries[${i}]` });
     }
-  });
+  }
   const list = entries as PutEventsRequestEntry[];
   const errors: string[] = [];
   let field = 'Entries';
@@ -113,17 +114,21 @@ export function validatePutEventsRequest(req: { Entries?: unknown }, options?: {
         : `Member must have length less than or equal to ${maxEntries}`;
     note(`Value '${rendered}' at 'entries' failed to satisfy constraint: ${constraint}`, 'Entries');
   }
-  list.forEach((entry, i) => {
+  for (let i = 0; i < list.length; i++) {
+    const entry = list[i]!;
+    const bus: unknown = entry.EventBusName;
+    const resources: unknown = entry.Resources;
+    const trace: unknown = entry.TraceHeader;
+    if (!entryMayViolate(bus, resources, trace)) continue;
+    // The message paths are built only for an entry that has something to report (most have nothing).
     const p = `entries.${i + 1}.member`;
     const f = `Entries[${i}]`;
-    const bus: unknown = entry.EventBusName;
     if (bus !== undefined && bus !== null) {
       if (typeof bus !== 'string') throw serialization(`${f}.EventBusName`, 'a string');
       if (!ENTRY_BUS_RE.test(bus)) note(`Value '${bus}' at '${p}.eventBusName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${ENTRY_BUS_PATTERN}`, `${f}.EventBusName`);
       if (bus.length > 1600) note(`Value '${bus}' at '${p}.eventBusName' failed to satisfy constraint: Member must have length less than or equal to 1600`, `${f}.EventBusName`);
       if (bus.length < 1) note(`Value '${bus}' at '${p}.eventBusName' failed to satisfy constraint: Member must have length greater than or equal to 1`, `${f}.EventBusName`);
     }
-    const resources: unknown = entry.Resources;
     if (Array.isArray(resources)) {
       resources.forEach((r, j) => {
         if (typeof r === 'string' && r.length > 2048) {
@@ -131,12 +136,11 @@ export function validatePutEventsRequest(req: { Entries?: unknown }, options?: {
         }
       });
     }
-    const trace: unknown = entry.TraceHeader;
     if (typeof trace === 'string' && (trace.length > 500 || trace.length < 1)) {
       const c = trace.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 500';
       note(`Value '${trace}' at '${p}.traceHeader' failed to satisfy constraint: Member must have length ${c}`, `${f}.TraceHeader`);
     }
-  });
+  }
   if (errors.length > 0) {
     const n = errors.length;
     throw validation(`${n} validation error${n === 1 ? '' : 's'} detected: ${errors.join('; ')}`, field);
@@ -152,6 +156,14 @@ export function validatePutEventsRequest(req: { Entries?: unknown }, options?: {
   if (total > MAX_ENTRIES_SIZE) {
     throw validation('Total size of the entries in the request is over the limit.', 'Entries');
   }
+}
+
+/** Cheap pre-check for the loop above: whether any member-constraint check below could fail. */
+function entryMayViolate(bus: unknown, resources: unknown, trace: unknown): boolean {
+  if (bus !== undefined && bus !== null) return true;
+  if (trace !== undefined && trace !== null) return true;
+  if (Array.isArray(resources)) for (const r of resources) if (typeof r === 'string' && r.length > 2048) return true;
+  return false;
 }
 
 const ENTRY_BUS_PATTERN = '(arn:aws[\\w-]*:events:[a-z]+-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[\\.\\-_A-Za-z0-9]+';

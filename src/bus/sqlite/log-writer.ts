@@ -85,13 +85,16 @@ export class LogWriter {
         const item = keep[start + i]!;
         const seq = first + i;
         item.seq = seq;
-        for (const tid of item.tids) pending.push(tid, seq);
+        const tids = item.tids;
+        for (let t = 0; t < tids.length; t++) pending.push(tids[t]!, seq);
         const aids = item.aids;
         if (aids.length === 0) continue;
         archiveTotals ??= [];
-        for (const aid of aids) {
+        for (let a = 0; a < aids.length; a++) {
+          const aid = aids[a]!;
           archived.push(aid, seq);
-          let total = archiveTotals.find((t) => t.aid === aid);
+          let total: ArchiveTotal | undefined;
+          for (let k = 0; k < archiveTotals.length; k++) if (archiveTotals[k]!.aid === aid) total = archiveTotals[k];
           if (total === undefined) archiveTotals.push((total = { aid, count: 0, bytes: 0 }));
           total.count++;
           total.bytes += item.size;
