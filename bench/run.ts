@@ -4,6 +4,7 @@
  */
 const AREAS: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   bus: () => import('./bus.js'),
+  store: () => import('./store.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
