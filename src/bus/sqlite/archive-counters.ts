@@ -76,16 +76,14 @@ export class ArchiveCounters {
     return this.deltas.size > 0;
   }
 
-  /** Writes the deltas out; inside the caller's transaction when there is one. */
+  /** Writes the deltas out, in a transaction of their own (so they are forgotten only once stored). */
   flush(): void {
     if (this.throughSeq === this.flushedSeq && this.deltas.size === 0) return;
-    const write = () => {
+    this.db.transaction(() => {
       for (const [aid, d] of this.deltas) this.update.run(d.count, d.bytes, this.throughSeq, aid);
       // Archives that got nothing are still counted up to here: nothing of theirs lies before throughSeq uncounted.
       this.mark.run(this.throughSeq);
-    };
-    if (this.db.inTransaction) write();
-    else this.db.transaction(write)();
+    })();
     this.deltas.clear();
     this.flushedSeq = this.throughSeq;
   }

@@ -155,8 +155,10 @@ export class SqliteEventBus implements EventBus {
    */
   purge(nowMs = Date.now()): void {
     if (this.closed) return;
+    // The decrements below apply to stored counts, so those must be complete first (in their own transaction: a
+    // purge that failed would otherwise take the flushed counts down with it).
+    this.counters.flush();
     this.db.transaction(() => {
-      this.counters.flush(); // the decrements below apply to stored counts
       for (const archive of this.stmt.listArchives.all() as ArchiveRow[]) {
         if (archive.retention_days <= 0) continue;
         const expired = this.stmt.expiredArchived.get(archive.aid, nowMs - archive.retention_days * DAY_MS) as { n: number; bytes: number | null };
