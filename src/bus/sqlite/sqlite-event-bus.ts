@@ -5,6 +5,10 @@
  * log, queues it for every matched target and files it in every matching archive. Only after the commit does it
  * answer, so an acknowledged event survives SIGKILL with its deliveries and archive entries; dispatchers then deliver
  * each target's queue in log order (at least once) and a restart resumes from the queues.
+ *
+ * Where the time goes, and what keeps it down: the append is multi-row INSERTs (log-writer.ts), WAL checkpoints run on
+ * a worker thread (checkpointer.ts), archive counters are written once a second (archive-counters.ts), and an
+ * in-process target gets the event object routing already parsed (handoff.ts).
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
