@@ -31,7 +31,7 @@ import * as validate from '../validate.js';
 import { checkPattern } from '../../events/pattern/index.js';
 import { DDL, SCHEMA_VERSION } from './schema.js';
 import { LogTail } from './log-tail.js';
-import { LogWriter, type Appended, type AppendResult } from './log-writer.js';
+import { appended, LogWriter, type Appended, type AppendResult } from './log-writer.js';
 import { ArchiveCounters } from './archive-counters.js';
 import { EnvelopeHandoff } from './handoff.js';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer } from './checkpointer.js';
@@ -210,18 +210,19 @@ export class SqliteEventBus implements EventBus {
         continue;
       }
       const tids = routing.routeTids(prepared.envelope);
-      const item: Appended = {
-        bus,
-        json: prepared.json,
-        ingestMs: nowMs,
-        size: prepared.size,
-        replay: null,
-        tids,
-        aids: routing.archivesFor(prepared.envelope),
-      };
-      if (tids.length === 1) item.envelope = prepared.envelope;
-      if (dedupe && entry.EventId !== undefined) item.dedupeId = entry.EventId;
-      items.push(item);
+      items.push(
+        appended(
+          bus,
+          prepared.json,
+          nowMs,
+          prepared.size,
+          null,
+          tids,
+          routing.archivesFor(prepared.envelope),
+          tids.length === 1 ? prepared.envelope : undefined,
+          dedupe ? given : undefined,
+        ),
+      );
       results[i] = { EventId: id };
     }
     if (items.length) this.commit(items);
@@ -711,8 +712,7 @@ export class SqliteEventBus implements EventBus {
       const json = withReplayName(archived.json, original, row.name, id);
       const envelope = replayedEnvelope(original, id, row.name);
       const tids = routing.routeTids(envelope, only);
-      items[i] = { bus, json, ingestMs: now, size: 0, replay: row.name, tids, aids: NO_ARCHIVES };
-      if (tids.length === 1) items[i]!.envelope = envelope;
+      items[i] = appended(bus, json, now, 0, row.name, tids, NO_ARCHIVES, tids.length === 1 ? envelope : undefined, undefined);
     }
     const last = batch[batch.length - 1]!;
     const result = this.db.transaction(() => {
