@@ -4,7 +4,7 @@
  * because this machine is shared and noisy.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,6 +51,8 @@ export function environment(): Record<string, unknown> {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    // 1/5/15-minute load averages when the result was written: this machine is shared, and this says how busy it was.
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
     date: new Date().toISOString(),
   };
 }
