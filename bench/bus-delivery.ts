@@ -382,7 +382,7 @@ export async function runBusBench(): Promise<void> {
   writeResult('bus-replay', {
     events: REPLAY_EVENTS,
     rounds: ROUNDS,
-    setup: 'the archive of 100,000 PutEvents entries (batches of 100); one rule on replay-name with an in-process target; ours is timed from StartReplay until every replayed event was delivered',
+    setup: `an archive of ${fmt(REPLAY_EVENTS)} PutEvents entries (batches of 100); one rule on replay-name with an in-process target; ours is timed from StartReplay until every replayed event was delivered`,
     baseline: 'raw better-sqlite3: read the archive in batches of 500 and copy each event into the log with a queue row, one transaction per batch (no delivery)',
     ...replay,
     ratio,
