@@ -18,6 +18,10 @@ export class EnvelopeHandoff {
     this.kept.set(seq, { tid, envelope });
   }
 
+  has(tid: number, seq: number): boolean {
+    return this.kept.get(seq)?.tid === tid;
+  }
+
   take(tid: number, seq: number): EventEnvelope | undefined {
     const entry = this.kept.get(seq);
     if (entry === undefined || entry.tid !== tid) return undefined;

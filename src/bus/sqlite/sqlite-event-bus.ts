@@ -808,7 +808,16 @@ export class SqliteEventBus implements EventBus {
   // ---------------------------------------------------------------- delivery
 
   private readonly queue: DispatchQueue = {
-    head: (tid, after, limit) => this.stmt.head.all(tid, after, limit) as QueuedEvent[],
+    head: (tid, after, limit) => {
+      // A batch whose every event waits in the handoff, for a target that takes the parsed event as it is, needs no
+      // JSON: read only the queue positions, and the text later if a retry or a dead letter asks for it.
+      const route = this.dispatchers.get(tid)?.route;
+      if (route !== undefined && takesEnvelopeAsIs(route)) {
+        const rows = this.stmt.headPositions.all(tid, after, limit) as Array<{ seq: number; attempts: number; ingestMs: number }>;
+        if (rows.every((r) => this.handoff.has(tid, r.seq))) return rows.map((r) => this.lazyQueued(r));
+      }
+      return this.stmt.head.all(tid, after, limit) as QueuedEvent[];
+    },
     ack: (tid, seq) => {
       // Acknowledgements are coalesced into one transaction every ACK_FLUSH_MS: a commit per delivered event would
       // cost as much as accepting it. A crash before the flush redelivers those events (at least once, as promised).
@@ -837,6 +846,12 @@ export class SqliteEventBus implements EventBus {
     },
     deliver: async (route, event, attempt) => {
       const handedOff = this.handoff.take(route.tid, event.seq);
+      if (handedOff !== undefined && takesEnvelopeAsIs(route)) {
+        // The handler gets the object; the JSON text is not needed (and not read).
+        const context = () => ({ event: handedOff, rule: route.rule, eventBusName: route.bus, targetId: route.target.Id, attempt });
+        await invokeTarget(this.invokeEnv, route.target, route.kind, '', context, handedOff);
+        return;
+      }
       const target = route.target;
       const constant = target.Input !== undefined && target.Input !== null;
       const transformed = constant || (target.InputPath !== undefined && target.InputPath !== null) || !!target.InputTransformer;
@@ -889,6 +904,26 @@ export class SqliteEventBus implements EventBus {
       if (failure?.ErrorCode) throw new Error(`${failure.ErrorCode}: ${failure.ErrorMessage}`);
     },
   };
+
+  /** A queued event whose JSON is read only if something asks for it. */
+  private lazyQueued(row: { seq: number; attempts: number; ingestMs: number }): QueuedEvent {
+    const stmt = this.stmt.eventJson;
+    let json: string | undefined;
+    return {
+      seq: row.seq,
+      attempts: row.attempts,
+      ingestMs: row.ingestMs,
+      get json(): string {
+        if (json === undefined) {
+          const found = stmt.get(row.seq) as { json: string } | undefined;
+          // The log keeps every row some queue still holds (purgeLog), so this would be a bug, not a race.
+          if (found === undefined) throw new ReflowError('InternalException', `event ${row.seq} is queued but not in the log`);
+          json = found.json;
+        }
+        return json;
+      },
+    };
+  }
 
   private flushAcks(): void {
     clearTimeout(this.ackTimer);
@@ -989,6 +1024,13 @@ interface DeadLetterRow {
 
 const NO_ARCHIVES: readonly number[] = Object.freeze([]);
 
+/** An in-process target without Input/InputPath/InputTransformer: it receives the event object itself. */
+function takesEnvelopeAsIs(route: RoutedTarget): boolean {
+  const t = route.target;
+  const inProcess = route.kind.kind === 'handler' || route.kind.kind === 'other';
+  return inProcess && (t.Input === undefined || t.Input === null) && (t.InputPath === undefined || t.InputPath === null) && !t.InputTransformer;
+}
+
 /** What JSON.parse of the replayed copy's JSON gives (same keys, same order), built from the archived event's. */
 function replayedEnvelope(original: T.EventEnvelope, id: string, replayName: string): T.EventEnvelope {
   return {
@@ -1046,6 +1088,11 @@ function prepare(db: Database.Database) {
       `SELECT p.seq AS seq, p.attempts AS attempts, e.ingest_ms AS ingestMs, e.json AS json
        FROM pending p JOIN events e ON e.seq = p.seq WHERE p.tid = ? AND p.seq > ? ORDER BY p.seq LIMIT ?`,
     ),
+    headPositions: db.prepare(
+      `SELECT p.seq AS seq, p.attempts AS attempts, e.ingest_ms AS ingestMs
+       FROM pending p JOIN events e ON e.seq = p.seq WHERE p.tid = ? AND p.seq > ? ORDER BY p.seq LIMIT ?`,
+    ),
+    eventJson: db.prepare('SELECT json FROM events WHERE seq = ?'),
     ack: db.prepare('DELETE FROM pending WHERE tid = ? AND seq <= ?'),
     recordAttempts: db.prepare('UPDATE pending SET attempts = ? WHERE tid = ? AND seq = ?'),
     deletePending: db.prepare('DELETE FROM pending WHERE tid = ? AND seq = ?'),
