@@ -143,18 +143,20 @@ async function rawPut(rows: RawRow[], batch: number, multiRow: boolean): Promise
   const tx = db.transaction((slice: RawRow[]) => {
     const now = Date.now();
     if (multiRow) {
+      // As ours: values every row shares (bus, time, replay; the archive's and the target's id) bound once, by name.
       const params: unknown[] = [];
-      for (const row of slice) params.push('default', now, row.size, null, row.json);
-      lastSeq = Number(many('INSERT INTO events (bus, ingest_ms, size, replay, json) VALUES ', '(?,?,?,?,?)', slice.length).run(params).lastInsertRowid);
+      for (const row of slice) params.push(row.size, row.json);
+      const shared = { bus: 'default', ms: now, replay: null };
+      lastSeq = Number(many('INSERT INTO events (bus, ingest_ms, size, replay, json) VALUES ', '(@bus,@ms,?,@replay,?)', slice.length).run(params, shared).lastInsertRowid);
       const first = lastSeq - slice.length + 1;
       const archived: number[] = [];
       const queued: number[] = [];
       slice.forEach((row, i) => {
-        archived.push(1, first + i);
-        if (row.queued) queued.push(1, first + i);
+        archived.push(first + i);
+        if (row.queued) queued.push(first + i);
       });
-      many('INSERT INTO archive_events (aid, seq) VALUES ', '(?,?)', slice.length).run(archived);
-      if (queued.length) many('INSERT INTO pending (tid, seq) VALUES ', '(?,?)', queued.length / 2).run(queued);
+      many('INSERT INTO archive_events (aid, seq) VALUES ', '(@key,?)', slice.length).run(archived, { key: 1 });
+      if (queued.length) many('INSERT INTO pending (tid, seq) VALUES ', '(@key,?)', queued.length).run(queued, { key: 1 });
     } else {
       for (const row of slice) {
         lastSeq = Number(insertEvent.run('default', now, row.size, row.json).lastInsertRowid);

@@ -170,3 +170,27 @@ test('sqlite: an in-process target gets the parsed event once; a retry gets it a
   assert.deepEqual(keys, [['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'replay-name', 'resources', 'detail']]);
   await bus.close();
 });
+
+test('sqlite: one batch over two buses and several targets keeps log order and every queue row', async () => {
+  const path = join(root, 'mixed-batch', 'bus.db');
+  const bus = SqliteEventBus.open({ path, maxEntriesPerRequest: 50 });
+  await bus.createEventBus({ Name: 'other' });
+  const seen = new Map<string, number[]>();
+  for (const name of ['a', 'b', 'c']) bus.registerHandler(name, (e) => void seen.set(name, [...(seen.get(name) ?? []), (e as { detail: { i: number } }).detail.i]));
+  await bus.putRule({ Name: 'all', EventPattern: '{"source":["s"]}' });
+  await bus.putTargets({ Rule: 'all', Targets: [{ Id: 'a', Arn: 'arn:reflow:handler:a' }, { Id: 'b', Arn: 'arn:reflow:handler:b' }] });
+  await bus.putRule({ Name: 'all', EventBusName: 'other', EventPattern: '{"source":["s"]}' });
+  await bus.putTargets({ Rule: 'all', EventBusName: 'other', Targets: [{ Id: 'c', Arn: 'arn:reflow:handler:c' }] });
+  const entries = Array.from({ length: 40 }, (_, i) => ({ Source: 's', DetailType: 'd', Detail: JSON.stringify({ i }), ...(i % 3 === 0 ? { EventBusName: 'other' } : {}) }));
+  assert.equal((await bus.putEvents({ Entries: entries })).FailedEntryCount, 0);
+  await bus.drain();
+  const onDefault = entries.map((_, i) => i).filter((i) => i % 3 !== 0);
+  assert.deepEqual(seen.get('a'), onDefault);
+  assert.deepEqual(seen.get('b'), onDefault);
+  assert.deepEqual(seen.get('c'), entries.map((_, i) => i).filter((i) => i % 3 === 0));
+  await bus.close();
+  const db = new Database(path, { readonly: true });
+  const logged = db.prepare('SELECT bus, json FROM events ORDER BY seq').all() as Array<{ bus: string; json: string }>;
+  assert.deepEqual(logged.map((r) => [r.bus, JSON.parse(r.json).detail.i]), entries.map((e, i) => [e.EventBusName ?? 'default', i]));
+  db.close();
+});
