@@ -64,8 +64,15 @@ export function startCommand(spec: CommandSpec, log: BoundedLog): RunningCommand
       // 'close' follows an error from spawn; resolve here too in case it does not.
       if (child.pid === undefined) resolve({ code: null, signal: null, spawnError });
     });
-    // 'close' waits for stdout/stderr to end, so the log is complete when it resolves.
-    child.once('close', (code, signal) => resolve({ code, signal, ...(spawnError ? { spawnError } : {}) }));
+    // 'close' waits for stdout/stderr to end, so the log is complete when it resolves; a background process that
+    // keeps the pipes open must not hold the job, so 'exit' resolves too after a moment.
+    const settle = (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal, ...(spawnError ? { spawnError } : {}) });
+    let late: NodeJS.Timeout | undefined;
+    child.once('close', (code, signal) => {
+      clearTimeout(late);
+      settle(code, signal);
+    });
+    child.once('exit', (code, signal) => (late = setTimeout(() => settle(code, signal), 1000)));
   });
   return {
     get pid() {

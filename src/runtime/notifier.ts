@@ -94,7 +94,9 @@ export class SettlementNotifier {
     if (this.timer) clearInterval(this.timer);
     this.waiting.length = 0;
     if (this.active > 0) {
-      await Promise.race([new Promise<void>((r) => this.idle.push(r)), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => this.idle.push(r)), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
     }
     await this.marking;
     await this.writeMarks();

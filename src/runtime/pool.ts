@@ -464,8 +464,33 @@ export class WorkerPool {
       this.onWorkerExit(w, code, signal, error);
       resolveExited();
     };
-    // 'close' comes after stdout/stderr end, so a crash's last words are in the log before the attempt is failed.
-    child.on('close', (code, signal) => exited(code, signal));
+    // Not 'close': after disconnect() Node may never emit it. On 'exit', give stdout/stderr a moment to drain, so a
+    // crash's last words (a V8 out-of-memory report) are in the log before the attempt is failed.
+    child.on('exit', (code, signal) => {
+      let open = 0;
+      const finish = () => exited(code, signal);
+      const timer = setTimeout(finish, 200);
+      const drained = () => {
+        if (--open === 0) {
+          clearTimeout(timer);
+          finish();
+        }
+      };
+      for (const stream of [child.stdout!, child.stderr!]) {
+        if (stream.destroyed || stream.readableEnded) continue;
+        open++;
+        stream.once('close', drained);
+      }
+      // Log messages the worker sent just before it died may still be in the IPC pipe.
+      if (child.connected) {
+        open++;
+        child.once('disconnect', drained);
+      }
+      if (open === 0) {
+        clearTimeout(timer);
+        finish();
+      }
+    });
     child.on('error', (err) => {
       if (child.pid === undefined) exited(null, null, err);
     });

@@ -37,7 +37,10 @@ export interface JobRuntime {
   /** transformJobRequest() + enqueue(). */
   enqueueTransform(input: TransformJobInput): Promise<Job<TransformPayload>>;
   stats(): Promise<RuntimeStats>;
-  /** Closes the pool (running jobs finish within the grace or are given back) and the notifier; not the queue. */
+  /**
+   * Closes the pool (running jobs finish within `grace`, default the closeGrace option, or are given back) and the
+   * notifier (running callbacks get the same grace); not the queue.
+   */
   close(options?: { grace?: number }): Promise<void>;
 }
 
@@ -61,7 +64,7 @@ export function createJobRuntime(options: JobRuntimeOptions): JobRuntime {
     close: (closeOptions = {}) =>
       (closed ??= (async () => {
         await pool?.close(closeOptions);
-        await notifier.close();
+        await notifier.close(closeOptions.grace);
       })()),
   };
 }

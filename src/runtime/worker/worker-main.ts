@@ -19,7 +19,7 @@ import type { TransformFunction, TransformJob } from '../transform.js';
 import { WORKER_ENV_LOG_LIMIT, type FromWorker, type RunSpec, type ToWorker } from './protocol.js';
 
 const LOG_LIMIT = Number(process.env[WORKER_ENV_LOG_LIMIT]) || DEFAULT_LOG_LIMIT;
-const LOG_FLUSH_MS = 200;
+const LOG_FLUSH_MS = 20;
 
 interface Loaded {
   hash: string;
@@ -44,11 +44,27 @@ for (const stream of [process.stdout, process.stderr]) {
   stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown) => {
     const cb = typeof encoding === 'function' ? encoding : callback;
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString(typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-    if (current) current.unsent.append(text);
-    else realStderrWrite(text);
+    if (current) {
+      current.unsent.append(text);
+      scheduleLogFlush();
+    } else realStderrWrite(text);
     if (typeof cb === 'function') queueMicrotask(() => (cb as () => void)());
     return true;
   }) as typeof stream.write;
+}
+
+/**
+ * Log text goes to the pool LOG_FLUSH_MS after it is written (coalescing what follows), so a job that then hangs
+ * or dies has its log; a job that ends sooner sends its log with its result and no extra message.
+ */
+let flushTimer: NodeJS.Timeout | undefined;
+function scheduleLogFlush(): void {
+  if (flushTimer) return;
+  flushTimer = setTimeout(() => {
+    flushTimer = undefined;
+    flushLog();
+  }, LOG_FLUSH_MS);
+  flushTimer.unref();
 }
 
 function flushLog(): void {
@@ -58,7 +74,6 @@ function flushLog(): void {
     send({ t: 'log', token: current.token, text });
   }
 }
-setInterval(flushLog, LOG_FLUSH_MS).unref();
 // process.exit() from inside a transform: the IPC write is attempted synchronously, so the last lines usually arrive.
 process.on('exit', flushLog);
 
@@ -173,7 +188,10 @@ async function run(spec: RunSpec): Promise<void> {
       params: spec.params,
       jobId: spec.jobId,
       attempt: spec.attempt,
-      log: (message: string) => me.unsent.append(`${message}\n`),
+      log: (message: string) => {
+        me.unsent.append(`${message}\n`);
+        if (current === me) scheduleLogFlush();
+      },
     };
     let returned: unknown;
     try {
