@@ -248,6 +248,18 @@ describe('S3 adapter against moto', { skip: typeof moto === 'string' ? moto : fa
     await store.close();
   });
 
+  test('copying the null version of a versioned bucket copies that version, not the latest', async () => {
+    const store = open();
+    await store.createBucket('nullcopy');
+    await store.putObject('nullcopy', 'k', body('before versioning'));
+    await store.putBucketVersioning('nullcopy', 'Enabled');
+    await store.putObject('nullcopy', 'k', body('latest'));
+    const copy = await store.copyObject({ bucket: 'nullcopy', key: 'k' }, { bucket: 'nullcopy', key: 'restored' }, { sourceVersionId: 'null' });
+    assert.equal(copy.sourceVersionId, 'null');
+    assert.equal((await readAll((await store.getObject('nullcopy', 'restored')).body)).toString(), 'before versioning');
+    await store.close();
+  });
+
   test('Reflow\'s metadata names are reserved; a caller cannot forge a digest', async () => {
     const store = open();
     await store.createBucket('reserved');

@@ -698,21 +698,26 @@ export class S3ObjectStore implements ObjectStore {
     // Always REPLACE on the wire, so the copy carries Reflow's digest in its metadata whatever the source kept it in.
     const headers: T.ObjectHeaders = replace ? options : srcInfo;
     const metadata = joinMetadata(replace ? options.metadata : srcInfo.metadata, srcInfo.sha256, srcInfo.checksums, headers.contentType);
-    const copySource = `${srcRemote}/${encodeURIComponent(source.key).replace(/%2F/g, '/')}${src.VersionId ? `?versionId=${encodeURIComponent(srcInfo.versionId)}` : ''}`;
-    const input: ConstructorParameters<typeof CopyObjectCommand>[0] = {
+    // Pin the source version the caller named, or the one just looked at (moto's HEAD omits the null version's id).
+    const pin = options.sourceVersionId ?? (srcInfo.versionId !== 'null' ? srcInfo.versionId : undefined);
+    const copySourceOf = (v: string | undefined) => `${srcRemote}/${encodeURIComponent(source.key).replace(/%2F/g, '/')}${v !== undefined ? `?versionId=${encodeURIComponent(v)}` : ''}`;
+    const inputOf = (v: string | undefined): ConstructorParameters<typeof CopyObjectCommand>[0] => ({
       Bucket: dstRemote,
       Key: target.key,
-      CopySource: copySource,
+      CopySource: copySourceOf(v),
       // The server checks that the source is still the version looked at above.
       CopySourceIfMatch: srcInfo.etag,
       MetadataDirective: 'REPLACE',
       Metadata: metadata,
       ...headerMembers(headers),
-    };
-    const out = await this.send<{ VersionId?: string; CopySourceVersionId?: string; CopyObjectResult?: { ETag?: string; LastModified?: Date }; $metadata: { requestId?: string } }>(
-      withExpires(new CopyObjectCommand(input), headers.expires),
-      { bucket: target.bucket, key: target.key, notFound: 'NoSuchBucket' },
-    );
+    });
+    this.assertOpen();
+    let out: { VersionId?: string; CopyObjectResult?: { ETag?: string; LastModified?: Date }; $metadata: { requestId?: string } };
+    try {
+      out = await this.withVersion(pin, (v) => this.client.send(withExpires(new CopyObjectCommand(inputOf(v)), headers.expires)));
+    } catch (err) {
+      throw mapError(err, { bucket: target.bucket, key: target.key, notFound: 'NoSuchBucket' });
+    }
     let versionId = out.VersionId === undefined ? undefined : versionIdOf(out.VersionId);
     let etag = quoteEtag(out.CopyObjectResult?.ETag);
     let lastModified = out.CopyObjectResult?.LastModified;
