@@ -874,6 +874,7 @@ export class FsObjectStore implements ObjectStore {
     // after the next open, so stopping here loses nothing either way.
     await this.relay.flush(CLOSE_FLUSH_MS).catch(() => undefined);
     await this.relay.stop();
+    await this.blobs.close();
     this.db.close();
   }
 }
