@@ -4,6 +4,7 @@
  */
 const AREAS: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   bus: () => import('./bus.js'),
+  runtime: () => import('./runtime.js'),
   store: () => import('./store.js'),
 };
 

@@ -26,6 +26,8 @@ export interface SettlementNotifierOptions {
   onError?(error: unknown, job: Job): void;
 }
 
+const MARK_WINDOW_MS = 25;
+
 export type SettlementHandler = (job: Job) => Promise<void> | void;
 
 export class SettlementNotifier {
@@ -164,11 +166,12 @@ export class SettlementNotifier {
   private scheduleMarks(): void {
     if (this.markScheduled) return;
     this.markScheduled = true;
-    // Acknowledgements are batched: at least once allows it, and one transaction per batch is what keeps up.
-    setImmediate(() => {
+    // Acknowledgements are batched over a short window: at least once allows it, and one transaction per batch is
+    // what keeps up with small jobs.
+    setTimeout(() => {
       this.markScheduled = false;
       this.marking = this.marking.then(() => this.writeMarks());
-    });
+    }, MARK_WINDOW_MS);
   }
 
   private async writeMarks(): Promise<void> {

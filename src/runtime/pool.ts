@@ -40,6 +40,10 @@ const TSX_LOADER = import.meta.resolve('tsx');
 const FAST_JOB_MS = 20;
 /** Jobs queued on a worker should cover about this much work. */
 const PREFETCH_TARGET_MS = 20;
+/** Claims wait for this much room while workers have work queued. */
+const CLAIM_BATCH = 16;
+/** Outcomes are written together when they arrive within this window (one transaction for all). */
+const COMPLETE_WINDOW_MS = 3;
 /** Jobs queued behind one that has run this long are taken back. */
 const STALL_MS = 1_000;
 
@@ -223,6 +227,9 @@ export class WorkerPool {
         this.placeBuffered();
         const room = this.room();
         if (room <= 0) break;
+        // Claim in batches: while every worker still has work queued, wait until a batch's worth of room is free
+        // (each claim is a transaction; one per job would cost more than a small job itself).
+        if (room < CLAIM_BATCH && this.freeSlots() <= 0 && !this.anyWorkerRunningLow()) break;
         const claimed = await this.queue.claim<TransformPayload>({ owner: this.owner, kinds: [TRANSFORM_JOB_KIND], limit: room, leaseMs: this.options.leaseMs });
         if (this.closing) {
           await this.queue.release(this.owner, claimed.map((c) => c.id));
@@ -263,6 +270,11 @@ export class WorkerPool {
       for (const w of this.workers) if (this.canPrefetchOnto(w)) room += Math.max(0, this.prefetchLimit(w) - (w.outstanding.length - 1));
     }
     return room - this.buffer.length;
+  }
+
+  private anyWorkerRunningLow(): boolean {
+    for (const w of this.workers) if (w.outstanding.length <= 2 && this.canPrefetchOnto(w)) return true;
+    return false;
   }
 
   private busySlots(): number {
@@ -756,10 +768,12 @@ export class WorkerPool {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.flushScheduled = false;
       this.flushing = this.flushing.then(() => this.flush());
-    });
+    };
+    if (this.closing) setImmediate(run);
+    else setTimeout(run, COMPLETE_WINDOW_MS);
   }
 
   private async flush(): Promise<void> {
