@@ -34,7 +34,11 @@ import { WORKER_ENV_LOG_LIMIT, type FromWorker, type RunSpec, type ToWorker } fr
 
 const HERE = import.meta.url;
 const WORKER_MAIN = fileURLToPath(new URL(`./worker/worker-main${HERE.endsWith('.ts') ? '.ts' : '.js'}`, HERE));
-const TSX_LOADER = import.meta.resolve('tsx');
+let tsxLoader: string | undefined;
+/** Resolved when the first worker starts, so importing the runtime for validation alone never needs tsx. */
+function tsxLoaderUrl(): string {
+  return (tsxLoader ??= import.meta.resolve('tsx'));
+}
 
 /** A transform is "fast" (worth handing out ahead) once 3 runs averaged at most this. */
 const FAST_JOB_MS = 20;
@@ -128,6 +132,7 @@ export class WorkerPool {
   private pumpAgain = false;
   private started = false;
   private closing = false;
+  private stopped = false;
   private closedPromise: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -443,7 +448,7 @@ export class WorkerPool {
 
   private spawnWorker(): WorkerHandle {
     const child = fork(WORKER_MAIN, [], {
-      execArgv: ['--import', TSX_LOADER, ...this.options.workerExecArgv],
+      execArgv: ['--import', tsxLoaderUrl(), ...this.options.workerExecArgv],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, ...this.options.env, [WORKER_ENV_LOG_LIMIT]: String(this.options.logLimit) },
       serialization: 'json',
@@ -819,7 +824,8 @@ export class WorkerPool {
   }
 
   private async beat(): Promise<void> {
-    if (this.closing) return;
+    // Also while closing: jobs finishing within the grace period must keep their leases.
+    if (this.stopped) return;
     try {
       const ids = [...this.held.keys()];
       if (ids.length) {
@@ -841,7 +847,7 @@ export class WorkerPool {
       }
       await this.queue.recoverExpired();
     } catch (err) {
-      if (!this.closing) this.diagnostic(`renewing leases failed: ${(err as Error).message}`);
+      if (!this.stopped) this.diagnostic(`renewing leases failed: ${(err as Error).message}`);
     }
   }
 
@@ -878,7 +884,7 @@ export class WorkerPool {
   private async shutdown(graceMs: number): Promise<void> {
     this.closing = true;
     this.unsubscribe?.();
-    for (const t of [this.heartbeat, this.poll]) if (t) clearInterval(t);
+    if (this.poll) clearInterval(this.poll);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     // Claimed but not started: give back at once.
     const buffered = this.buffer;
@@ -904,6 +910,8 @@ export class WorkerPool {
         h.command.kill('SIGKILL');
       }
     }
+    this.stopped = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
     const exits = [...this.workers].map((w) => w.exited);
     const commands = [...this.held.values()].filter((h) => h.command).map((h) => h.command!.exited);
     await Promise.all([...exits, ...commands]);
