@@ -32,6 +32,7 @@ export class BlobFiles {
    * write: at 3 KB objects those two calls were a fifth of a PUT's cost.
    */
   private readonly dirHandles = new Map<string, Promise<FileHandle>>();
+  private closed = false;
 
   constructor(
     root: string,
@@ -103,6 +104,7 @@ export class BlobFiles {
 
   /** Closes the directory handles (the store is closing). */
   async close(): Promise<void> {
+    this.closed = true;
     const handles = [...this.dirHandles.values()];
     this.dirHandles.clear();
     await Promise.all(handles.map(async (h) => (await h.catch(() => undefined))?.close().catch(() => undefined)));
@@ -125,6 +127,8 @@ export class BlobFiles {
 
   /** Called right after a commit that dropped references: unlinks the files no row and no pin holds. */
   freeIfUnreferenced(shas: Iterable<string>): void {
+    // A read that ends after the store closed: the metadata is gone, so leave the file to the next open's sweep.
+    if (this.closed) return;
     for (const sha of shas) {
       if (this.pins.has(sha) || this.referenced(sha)) continue;
       try {

@@ -360,3 +360,22 @@ test('local: bad options are refused with the field named', async () => {
     await bus.close();
   }
 });
+
+test('local: a read still open when the store closes ends without harm', async () => {
+  const { dir, bus, store } = await openFresh();
+  await store.createBucket('open-read');
+  await store.putObject('open-read', 'k', bodyOf(Buffer.alloc(3 * 1024 * 1024, 1)));
+  const got = await store.getObject('open-read', 'k');
+  const chunks = got.body[Symbol.asyncIterator]();
+  const first = (await chunks.next()).value as Buffer;
+  assert.ok(first.length > 0);
+  await store.close();
+  // The rest of the stream is still readable from the open file, and finishing it after close must not throw.
+  let total = first.length;
+  for (let r = await chunks.next(); !r.done; r = await chunks.next()) total += (r.value as Buffer).length;
+  assert.equal(total, 3 * 1024 * 1024);
+  const again = await FsObjectStore.open({ dir: join(dir, 'store'), bus });
+  assert.equal((await again.headObject('open-read', 'k')).size, 3 * 1024 * 1024);
+  await again.close();
+  await bus.close();
+});

@@ -96,11 +96,16 @@ export class SegmentReader extends Readable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.closeFile().finally(() => {
+      let failure = error;
       if (!this.released) {
         this.released = true;
-        this.onDone();
+        try {
+          this.onDone();
+        } catch (err) {
+          failure ??= err as Error;
+        }
       }
-      callback(error);
+      callback(failure);
     });
   }
 }
