@@ -555,7 +555,7 @@ test('settlement is told at least once: a failing callback is retried, an unackn
   }
 });
 
-test('SIGKILL of the process running the pool: its workers stop, and the jobs run again after the restart', async () => {
+test('SIGKILL of the process running the pool: its workers stop, and the jobs run again after the restart without spending an attempt', async () => {
   const s = await setup({
     'gate.ts': `
 import { existsSync, writeFileSync } from 'node:fs';
@@ -598,14 +598,12 @@ export default async function (job: { outputDir: string; jobId: string; attempt:
     try {
       await until(() => told.size === 3, 'all three jobs to settle after the restart');
       for (const [id, job] of told) assert.equal(job.state, 'succeeded', `${id}: ${job.log}`);
-      const interrupted = [...told.values()].filter((j) => j.attempts === 2);
-      assert.equal(interrupted.length, 2, 'the two that were running ran again, as attempt 2');
-      for (const j of interrupted) {
-        const [a] = await queue.attempts(j.id);
-        assert.equal(a?.error.code, 'WorkerDied');
-        assert.match(a!.error.message, /no longer exists/);
+      // The host process died, not the transforms: the interrupted jobs ran again without spending an attempt,
+      // and their histories hold no failure.
+      for (const job of told.values()) {
+        assert.equal(job.attempts, 1, `${job.id} ran as attempt 1`);
+        assert.deepEqual(await queue.attempts(job.id), []);
       }
-      assert.equal([...told.values()].filter((j) => j.attempts === 1).length, 1, 'the one never started ran once');
     } finally {
       await rt.close({ grace: 0 });
       await queue.close();

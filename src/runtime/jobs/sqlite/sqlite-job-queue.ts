@@ -394,6 +394,16 @@ export class SqliteJobQueue implements P.JobQueue {
       this.db.transaction(() => {
         for (const r of gone) {
           const expired = (r.lease_until_ms ?? 0) < now;
+          // The process that held the job is gone (SIGKILL, a host crash): that is Reflow's failure, not the
+          // transform's. Its worker children died with it, so the job runs again without spending an attempt;
+          // otherwise three restarts during a long transform would dead-letter a job that never failed.
+          if (!expired && r.owner !== null && r.cancel_requested !== 1) {
+            const row = this.s.release.get(now, now, r.id, r.owner) as { kind: string } | undefined;
+            if (row) {
+              kinds.add(row.kind);
+              continue;
+            }
+          }
           const error: P.JobError = {
             code: 'WorkerDied',
             message:
