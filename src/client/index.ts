@@ -302,6 +302,10 @@ export class PipelineClient {
   async cancelRebuild(dataset: string): Promise<C.Rebuild | null> {
     return (await this.client.rest<{ rebuild: C.Rebuild | null }>('POST', `/datasets/${encodeURIComponent(dataset)}/rebuild/cancel`)).rebuild;
   }
+  /** Waits until the pipeline is idle: every accepted upload processed, no transform active. */
+  async idle(timeoutMs = 60_000): Promise<void> {
+    await this.client.rest('GET', '/idle', { timeout: timeoutMs });
+  }
   async deadTransforms(limit?: number): Promise<P.DeadTransform[]> {
     return (await this.client.rest<{ deadLetters: P.DeadTransform[] }>('GET', '/transforms/dead', { limit })).deadLetters;
   }

@@ -54,4 +54,6 @@ export interface PipelineApi {
   rebuild(dataset: string): Promise<C.Rebuild | undefined>;
   cancelRebuild(dataset: string): Promise<C.Rebuild | undefined>;
   deadTransforms(limit?: number): Promise<DeadTransform[]>;
+  /** Resolves once every accepted upload and event has gone through the stages and no transform job is active. */
+  idle(timeoutMs?: number): Promise<void>;
 }

@@ -57,6 +57,7 @@ export class Pipeline implements PipelineApi {
     const pipeline = new Pipeline(options, project);
     try {
       const applied = await pipeline.applyCompiled(project);
+      await pipeline.reconciler.resume();
       await pipeline.reannounce();
       pipeline.reconciler.start();
       return { pipeline, applied };
@@ -265,6 +266,7 @@ export class Pipeline implements PipelineApi {
   /** Waits until no transform job of the project is active (tests and the demo). */
   async idle(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    await this.options.store.flushEvents(timeoutMs);
     for (;;) {
       await this.options.bus.drain(Math.max(1, deadline - Date.now()));
       let active = 0;

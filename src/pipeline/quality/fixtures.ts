@@ -153,7 +153,7 @@ export function writeLargeKarliCsv(path: string, bytes: number, clockJumpAtRow =
   try {
     let piece = `${KARLI_COLUMNS.join(',')}\n`;
     while (written + piece.length < bytes) {
-      for (let k = 0; k < 20_000; k++) {
+      for (let k = 0; k < 2_000 && written + piece.length < bytes; k++) {
         rows++;
         const t = start + (rows - 1) * 100 - (clockJumpAtRow > 0 && rows >= clockJumpAtRow ? 90_000 : 0);
         const second = Math.floor(t / 1000);

@@ -4,12 +4,14 @@
  * metrics afterwards; none keeps rows.
  */
 import { ColumnStats, type CellObserver } from './columns.js';
-import type { TableReader } from './readers/source.js';
-import { MISSING, classifyText, classifyTyped, newCell } from './values.js';
+import { TextBatch, type Batch, type TableReader } from './readers/source.js';
+import { MISSING, classifyRange, classifyText, classifyTyped, newCell } from './values.js';
 
 /** A check's view of whole rows (the duplicates check). `textual`: cells are CSV text. */
 export interface RowObserver {
   row(row: number, values: readonly unknown[], width: number, textual: boolean): void;
+  /** A CSV row given as offsets: fields `first .. first + count - 1` of the batch. */
+  textRow(row: number, batch: TextBatch, first: number, count: number, width: number): void;
 }
 
 export class TableScan {
@@ -40,14 +42,31 @@ export class TableScan {
     this.addColumns(reader.columns);
   }
 
-  ingest(batch: unknown[][], names: readonly string[]): void {
+  ingest(batch: Batch, names: readonly string[]): void {
     this.addColumns(names);
     const columns = this.columns;
     const width = columns.length;
     const cell = this.cell;
     const rowObservers = this.rowObservers;
     const missing = this.missingValues;
-    if (this.textual) {
+    if (batch instanceof TextBatch) {
+      const { text, starts, ends, rowStart } = batch;
+      for (let b = 0; b < batch.length; b++) {
+        const row = ++this.rows;
+        const first = rowStart[b]!;
+        const count = rowStart[b + 1]! - first;
+        for (let i = 0; i < width; i++) {
+          if (i < count) {
+            classifyRange(text, starts[first + i]!, ends[first + i]!, cell, missing);
+          } else {
+            cell.kind = MISSING;
+            cell.num = NaN;
+          }
+          columns[i]!.add(row, cell);
+        }
+        for (let o = 0; o < rowObservers.length; o++) rowObservers[o]!.textRow(row, batch, first, count, width);
+      }
+    } else if (this.textual) {
       for (let b = 0; b < batch.length; b++) {
         const values = batch[b]!;
         const row = ++this.rows;

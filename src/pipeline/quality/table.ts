@@ -4,6 +4,7 @@
  * column like "007" keeps its zeros); missing values are null.
  */
 import type { ScanResult } from './checks/check.js';
+import { rowsOf } from './readers/source.js';
 import type { QualityTable, QualityValue } from './types.js';
 import { MISSING, classifyText, classifyTyped, newCell } from './values.js';
 
@@ -42,7 +43,7 @@ async function* readRows(r: ScanResult, missingValues: Set<string> | null): Asyn
   for await (const batch of reader.batches()) {
     const names = reader.columns;
     if (reader.textual && converters.length !== names.length) converters = names.map((n) => convert(n));
-    for (const values of batch) {
+    for (const values of rowsOf(batch)) {
       const row: Record<string, QualityValue> = {};
       for (let i = 0; i < names.length; i++) {
         const v = values[i];

@@ -207,10 +207,24 @@ test('row digests separate field boundaries, types and order; the digest set fin
     }
     return Array.from(h.finish()).join(',');
   };
-  const rows: Array<Array<string | number | null>> = [['ab', 'c'], ['a', 'bc'], ['abc'], ['c', 'ab'], ['1'], [1], [null], [''], [], ['ab', 'c', null]];
+  const rows: Array<Array<string | number | null>> = [
+    ['ab', 'c'], ['a', 'bc'], ['abc'], ['c', 'ab'], ['1'], [1], [null], [''], [], ['ab', 'c', null],
+    ['abcd'], ['abcde'], ['abc\u0000'], ['ab\u0000\u0000'], ['漢字'], ['漢字x'], ['a漢'], ['\u6f22'], ['\u226f'],
+  ];
   const digests = rows.map(digest);
   assert.equal(new Set(digests).size, rows.length, digests.join('\n'));
   assert.equal(digest(['ab', 'c']), digests[0], 'deterministic');
+  // A range digests as its slice does, in either packing.
+  for (const text of ['timestamp,12.5', 'München,漢字,x']) {
+    for (let a = 0; a <= text.length; a++) {
+      for (let b = a; b <= text.length; b++) {
+        h.reset();
+        h.addRange(text, a, b);
+        const range = Array.from(h.finish()).join(',');
+        assert.equal(range, digest([text.slice(a, b)]), `${a}..${b}`);
+      }
+    }
+  }
 
   const set = new DigestSet();
   let dupes = 0;

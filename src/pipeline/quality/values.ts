@@ -16,12 +16,95 @@ export interface Cell {
   kind: number;
   /** The number (epoch ms for timestamps, 0/1 for booleans); NaN for strings and missing values. */
   num: number;
-  /** The text to hash for a string value (the cell itself, or JSON for a nested value). */
+  /** The text to hash for a string value (the cell itself, or JSON for a nested value); '' when not kept. */
   text: string;
+  /** A number or timestamp read in place: its text is `src.slice(start, end)`, cut only if a reason quotes it. */
+  src: string;
+  start: number;
+  end: number;
 }
 
 export function newCell(): Cell {
-  return { kind: MISSING, num: NaN, text: '' };
+  return { kind: MISSING, num: NaN, text: '', src: '', start: 0, end: 0 };
+}
+
+/** The cell as text, for a reason that quotes it. */
+export function cellText(cell: Cell): string {
+  if (cell.text !== '') return cell.text;
+  if (cell.src !== '') return cell.src.slice(cell.start, cell.end);
+  return String(cell.num);
+}
+
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * A CSV cell given as `text[start, end)` (the direct CSV path never cuts cells into strings). Plain decimals of up to
+ * 15 digits and ISO timestamps are read from the character codes; anything else is cut out and goes through
+ * `classifyText`, so both give the same answer for every cell.
+ */
+export function classifyRange(text: string, start: number, end: number, cell: Cell, missing: Set<string> | null): void {
+  while (start < end && text.charCodeAt(start) <= 32) start++;
+  while (end > start && text.charCodeAt(end - 1) <= 32) end--;
+  if (start === end) return setMissing(cell);
+  if (missing === null) {
+    const c0 = text.charCodeAt(start);
+    if ((c0 >= 48 && c0 <= 57) || c0 === 45 || c0 === 46) {
+      const n = parseDecimal(text, start, end);
+      if (n === n) {
+        cell.kind = Number.isInteger(n) ? INTEGER : NUMBER;
+        cell.num = n + 0;
+        cell.text = '';
+        cell.src = text;
+        cell.start = start;
+        cell.end = end;
+        return;
+      }
+      if (c0 >= 48 && c0 <= 57 && end - start >= 10 && text.charCodeAt(start + 4) === 45) {
+        const t = parseIsoTimestamp(text, start, end);
+        if (t === t) {
+          cell.kind = TIMESTAMP;
+          cell.num = t;
+          cell.text = '';
+          cell.src = text;
+          cell.start = start;
+          cell.end = end;
+          return;
+        }
+      }
+    }
+  }
+  classifyText(text.slice(start, end), cell, missing);
+}
+
+/**
+ * `[-]digits[.digits]` with at most 15 digits, else NaN (the caller falls back to `+s`). Exact: the digits form an
+ * integer below 2^53 and 10^k (k <= 22) is exact too, so one IEEE division rounds correctly, as `+s` does (Clinger's
+ * fast path).
+ */
+function parseDecimal(s: string, i: number, end: number): number {
+  let negative = false;
+  if (s.charCodeAt(i) === 45) {
+    negative = true;
+    i++;
+  }
+  let m = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c >= 0 && c <= 9) {
+      m = m * 10 + c;
+      if (++digits > 15) return NaN;
+      if (fraction >= 0) fraction++;
+    } else if (c === -2 && fraction < 0) {
+      fraction = 0;
+    } else {
+      return NaN;
+    }
+  }
+  if (digits === 0) return NaN;
+  const v = fraction > 0 ? m / POW10[fraction]! : m;
+  return negative ? -v : v;
 }
 
 /** `0x`, `0b`, `0o`: `+s` reads them, but in data they are text. */
@@ -29,6 +112,7 @@ const RADIX_PREFIX = new Set([120, 98, 111]);
 
 /** A CSV cell. Blank cells and the spec's `missingValues` are missing. */
 export function classifyText(s: string, cell: Cell, missing: Set<string> | null): void {
+  cell.src = '';
   const len = s.length;
   if (len === 0) return setMissing(cell);
   // `+' 1'` is 1 and `+' '` is 0, so cells with surrounding blanks are trimmed before anything else reads them.
@@ -74,6 +158,7 @@ export function classifyText(s: string, cell: Cell, missing: Set<string> | null)
 
 /** A typed value (NDJSON, Parquet). JSON strings are not read as numbers: in a typed format, "12" is text. */
 export function classifyTyped(v: unknown, cell: Cell): void {
+  cell.src = '';
   switch (typeof v) {
     case 'number':
       if (v !== v) return setMissing(cell); // Parquet writes a missing float as NaN
@@ -130,6 +215,7 @@ export function classifyTyped(v: unknown, cell: Cell): void {
 }
 
 function setMissing(cell: Cell): void {
+  cell.src = '';
   cell.kind = MISSING;
   cell.num = NaN;
   cell.text = '';
@@ -158,12 +244,12 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * `:SS`, a fraction (`.` or `,`), and `Z` or an offset `±HH[:MM]`. Without an offset the time is read as UTC (not the
  * machine's zone, as `Date.parse` does), so a report never depends on where it ran. Returns epoch ms, or NaN.
  */
-export function parseIsoTimestamp(s: string): number {
-  const len = s.length;
-  if (len < 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return NaN;
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 2);
-  const day = digits(s, 8, 2);
+export function parseIsoTimestamp(s: string, from = 0, to = s.length): number {
+  const len = to;
+  if (to - from < 10 || s.charCodeAt(from + 4) !== 45 || s.charCodeAt(from + 7) !== 45) return NaN;
+  const year = digits(s, from, 4, len);
+  const month = digits(s, from + 5, 2, len);
+  const day = digits(s, from + 8, 2, len);
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]!) return NaN;
   if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return NaN;
   let hour = 0;
@@ -171,17 +257,17 @@ export function parseIsoTimestamp(s: string): number {
   let second = 0;
   let ms = 0;
   let offsetMin = 0;
-  let i = 10;
+  let i = from + 10;
   if (i < len) {
     const sep = s.charCodeAt(i);
     if (sep !== 84 && sep !== 116 && sep !== 32) return NaN; // T, t, space
-    hour = digits(s, i + 1, 2);
+    hour = digits(s, i + 1, 2, len);
     if (hour < 0 || hour > 23 || s.charCodeAt(i + 3) !== 58) return NaN;
-    minute = digits(s, i + 4, 2);
+    minute = digits(s, i + 4, 2, len);
     if (minute < 0 || minute > 59) return NaN;
     i += 6;
     if (i < len && s.charCodeAt(i) === 58) {
-      second = digits(s, i + 1, 2);
+      second = digits(s, i + 1, 2, len);
       if (second < 0 || second > 60) return NaN; // 60: a leap second, which Date.UTC rolls into the next minute
       i += 3;
       if (i < len && (s.charCodeAt(i) === 46 || s.charCodeAt(i) === 44)) {
@@ -202,13 +288,13 @@ export function parseIsoTimestamp(s: string): number {
       if ((z === 90 || z === 122) && i + 1 === len) {
         i++;
       } else if (z === 43 || z === 45) {
-        const oh = digits(s, i + 1, 2);
+        const oh = digits(s, i + 1, 2, len);
         if (oh < 0 || oh > 23) return NaN;
         let om = 0;
         let end = i + 3;
         if (end < len) {
           if (s.charCodeAt(end) === 58) end++;
-          om = digits(s, end, 2);
+          om = digits(s, end, 2, len);
           if (om < 0 || om > 59) return NaN;
           end += 2;
         }
@@ -237,8 +323,9 @@ export function daysFromCivil(year: number, month: number, day: number): number 
   return era * 146_097 + doe - 719_468;
 }
 
-/** `n` decimal digits at `at` as a number, or -1. */
-function digits(s: string, at: number, n: number): number {
+/** `n` decimal digits at `at` (all before `limit`) as a number, or -1. */
+function digits(s: string, at: number, n: number, limit: number): number {
+  if (at + n > limit) return -1;
   let v = 0;
   for (let k = at; k < at + n; k++) {
     const c = s.charCodeAt(k) - 48;

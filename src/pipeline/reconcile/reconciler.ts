@@ -51,11 +51,21 @@ export class Reconciler {
     if (stale === 0) return undefined;
     const request = { dataset: datasetName, toTransformVersion: dataset.transformVersion, specHash: dataset.specHash, staleAtStart: stale };
     const rebuild = await this.ctx.catalog.startRebuild(from === undefined ? request : { ...request, fromTransformVersion: from });
+    // The replay's name is recorded before the replay starts: a crash in between leaves a name that resume() finds
+    // without a replay, and starts it.
+    const replayName = `reflow-${datasetName}-rebuild-${rebuild.id}`;
+    const named = await this.ctx.catalog.updateRebuild(rebuild.id, { replayName });
+    await this.startReplay(datasetName, replayName);
+    return named;
+  }
+
+  private async startReplay(datasetName: string, replayName: string): Promise<void> {
+    const project = this.ctx.project!;
+    const dataset = this.ctx.dataset(datasetName);
     const archive = await this.bus.describeArchive({ ArchiveName: archiveName(project.name) });
     const bus = await this.bus.describeEventBus({ Name: project.eventBus });
     const names = ruleNames(datasetName);
     const rules = await Promise.all([names.extract, names.forget].map((Name) => this.bus.describeRule({ Name, EventBusName: project.eventBus })));
-    const replayName = `reflow-${datasetName}-rebuild-${rebuild.id}`;
     await this.bus.startReplay({
       ReplayName: replayName,
       Description: `rebuild of dataset ${datasetName} with transform ${dataset.transformVersion}`,
@@ -64,7 +74,29 @@ export class Reconciler {
       EventEndTime: new Date(),
       Destination: { Arn: bus.Arn, FilterArns: rules.map((r) => r.Arn) },
     });
-    return this.ctx.catalog.updateRebuild(rebuild.id, { replayName });
+  }
+
+  /**
+   * After a restart: a rebuild whose replay never started gets it; a dataset left stale with no rebuild of its
+   * current pipeline (a crash between recording the new pipeline and starting the rebuild) gets one. A rebuild of the
+   * current pipeline that failed or was cancelled stays so until someone asks again.
+   */
+  async resume(): Promise<void> {
+    for (const dataset of this.ctx.project?.datasets ?? []) {
+      const rebuild = await this.ctx.catalog.getRebuild(dataset.name);
+      if (rebuild?.state === 'RUNNING' && rebuild.replayName) {
+        try {
+          await this.bus.describeReplay({ ReplayName: rebuild.replayName });
+        } catch (err) {
+          if (!isReflowError(err) || err.code !== 'ResourceNotFoundException') throw err;
+          await this.startReplay(dataset.name, rebuild.replayName);
+        }
+        continue;
+      }
+      const status = await this.ctx.catalog.status(dataset.name);
+      const forCurrent = rebuild && rebuild.toTransformVersion === dataset.transformVersion && rebuild.specHash === dataset.specHash;
+      if (status.stale > 0 && !forCurrent) await this.rebuild(dataset.name, status.currentTransformVersion, status.stale);
+    }
   }
 
   async cancel(datasetName: string, reason = 'cancelled'): Promise<Rebuild | undefined> {

@@ -70,6 +70,10 @@ export const pipelineRoutes: FastifyPluginAsync<PipelineRouteOptions> = async (a
     if (request.query.dataset) options.dataset = request.query.dataset;
     return { alerts: await pipeline.alerts(options) };
   });
+  app.get<{ Querystring: { timeout?: string } }>('/idle', { config }, async (request) => {
+    await pipeline.idle(positiveInt(request.query.timeout, 'timeout', 60_000));
+    return { idle: true };
+  });
   app.get<{ Querystring: { limit?: string } }>('/transforms/dead', { config }, async (request) => ({
     deadLetters: await pipeline.deadTransforms(positiveInt(request.query.limit, 'limit', 100)),
   }));

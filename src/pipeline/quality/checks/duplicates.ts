@@ -4,7 +4,7 @@
  * so the reason can name both without the first pass keeping row numbers.
  */
 import { int, plural } from '../format.js';
-import type { TableReader } from '../readers/source.js';
+import { rowsOf, type TableReader, type TextBatch } from '../readers/source.js';
 import type { RowObserver, TableScan } from '../scan.js';
 import { DigestSet, RowHasher } from '../sketches.js';
 import type { CompiledCheckSpec } from '../validate.js';
@@ -22,12 +22,7 @@ class RowDigester {
   constructor(private readonly columns: string[] | null, private readonly lookup: () => Map<string, number>) {}
 
   digest(values: readonly unknown[], width: number, textual: boolean): Uint32Array {
-    if (width !== this.width) {
-      // NDJSON grows columns as they appear; resolve names again whenever the width changes.
-      this.width = width;
-      const map = this.lookup();
-      this.indices = this.columns === null ? Array.from({ length: width }, (_, i) => i) : this.columns.map((c) => map.get(c) ?? -1);
-    }
+    if (width !== this.width) this.resolve(width);
     const h = this.hasher;
     h.reset();
     const idx = this.indices;
@@ -46,6 +41,29 @@ class RowDigester {
       }
     }
     return h.finish();
+  }
+
+  /** The same digest for a CSV row given as offsets (`addRange` digests exactly as `addString`). */
+  digestText(batch: TextBatch, first: number, count: number, width: number): Uint32Array {
+    if (width !== this.width) this.resolve(width);
+    const h = this.hasher;
+    h.reset();
+    const idx = this.indices;
+    const n = this.columns === null ? Math.min(count, idx.length) : idx.length;
+    const { text, starts, ends } = batch;
+    for (let k = 0; k < n; k++) {
+      const i = idx[k]!;
+      if (i < 0 || i >= count) h.addMissing();
+      else h.addRange(text, starts[first + i]!, ends[first + i]!);
+    }
+    return h.finish();
+  }
+
+  private resolve(width: number): void {
+    // NDJSON grows columns as they appear; resolve names again whenever the width changes.
+    this.width = width;
+    const map = this.lookup();
+    this.indices = this.columns === null ? Array.from({ length: width }, (_, i) => i) : this.columns.map((c) => map.get(c) ?? -1);
   }
 }
 
@@ -99,7 +117,14 @@ export class DuplicatesRuntime implements RuntimeCheck, RowObserver {
   }
 
   row(row: number, values: readonly unknown[], width: number, textual: boolean): void {
-    const d = this.digester!.digest(values, width, textual);
+    this.saw(row, this.digester!.digest(values, width, textual));
+  }
+
+  textRow(row: number, batch: TextBatch, first: number, count: number, width: number): void {
+    this.saw(row, this.digester!.digestText(batch, first, count, width));
+  }
+
+  private saw(row: number, d: Uint32Array): void {
     if (this.seen.add(d)) return;
     if (this.duplicates++ === 0) {
       this.firstRow = row;
@@ -128,7 +153,7 @@ export class DuplicatesRuntime implements RuntimeCheck, RowObserver {
     let row = 0;
     for await (const batch of reader.batches()) {
       const width = reader.columns.length;
-      for (const values of batch) {
+      for (const values of rowsOf(batch)) {
         if (++row >= this.firstRow) return null;
         const d = digester.digest(values, width, reader.textual);
         if (d[0] === want[0] && d[1] === want[1] && d[2] === want[2] && d[3] === want[3]) return row;

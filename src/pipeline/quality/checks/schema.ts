@@ -4,7 +4,7 @@ import { int, plural, quote } from '../format.js';
 import type { TableScan } from '../scan.js';
 import type { ColumnType } from '../types.js';
 import type { CompiledCheckSpec } from '../validate.js';
-import { BOOLEAN, INTEGER, MISSING, NUMBER, TIMESTAMP, type Cell } from '../values.js';
+import { BOOLEAN, INTEGER, MISSING, NUMBER, TIMESTAMP, cellText, type Cell } from '../values.js';
 import { result, type RuntimeCheck, type ScanResult } from './check.js';
 
 type Spec = Extract<CompiledCheckSpec, { type: 'schema' }>;
@@ -35,7 +35,7 @@ class TypeObserver implements CellObserver {
     if (cell.kind === MISSING || fits(this.type, cell)) return;
     if (this.invalid++ === 0) {
       this.firstRow = row;
-      this.firstText = cell.text !== '' ? cell.text : String(cell.num);
+      this.firstText = cellText(cell);
     }
   }
 }

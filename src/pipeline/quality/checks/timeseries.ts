@@ -9,7 +9,7 @@ import { int, num, plural, quote, seconds } from '../format.js';
 import type { TableScan } from '../scan.js';
 import { Reservoir } from '../sketches.js';
 import type { CompiledCheckSpec } from '../validate.js';
-import { BOOLEAN, MISSING, STRING, type Cell } from '../values.js';
+import { BOOLEAN, MISSING, STRING, cellText, type Cell } from '../values.js';
 import { absent, result, type RuntimeCheck, type ScanResult } from './check.js';
 
 type Spec = Extract<CompiledCheckSpec, { type: 'timeseries' }>;
@@ -54,7 +54,7 @@ class StepObserver implements CellObserver {
     if (kind === STRING || kind === BOOLEAN) {
       if (this.invalid++ === 0) {
         this.firstInvalidRow = row;
-        this.firstInvalidText = cell.text;
+        this.firstInvalidText = cellText(cell);
       }
       return;
     }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Prng } from '../sketches.js';
 import { CsvReader, type CsvReaderOptions } from './csv.js';
+import { rowsOf } from './source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reflow-quality-csv-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +20,7 @@ function file(content: string | Buffer): string {
 async function read(path: string, options: CsvReaderOptions = {}) {
   const reader = new CsvReader(path, options);
   const rows: unknown[][] = [];
-  for await (const batch of reader.batches()) rows.push(...batch);
+  for await (const batch of reader.batches()) rows.push(...rowsOf(batch));
   return { columns: reader.columns, rows, defects: reader.defects.list, fatal: reader.defects.fatal };
 }
 

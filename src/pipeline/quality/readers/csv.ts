@@ -13,7 +13,7 @@
 import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { Parser } from 'csv-parse';
-import { DefectLog, type TableReader } from './source.js';
+import { DefectLog, TextBatch, type Batch, type TableReader } from './source.js';
 
 export interface CsvReaderOptions {
   delimiter?: string;
@@ -51,7 +51,7 @@ export class CsvReader implements TableReader {
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD;
   }
 
-  async *batches(): AsyncGenerator<unknown[][], void, undefined> {
+  async *batches(): AsyncGenerator<Batch, void, undefined> {
     const stream = createReadStream(this.path, { highWaterMark: this.chunkSize });
     let carry: Buffer | null = null;
     let library: LibraryPath | null = null;
@@ -96,8 +96,8 @@ export class CsvReader implements TableReader {
             if (last === -1) {
               carry = data;
             } else {
-              const batch: unknown[][] = [];
-              line = this.splitLines(data.toString('utf8', 0, last), line, batch);
+              const batch = new TextBatch(data.toString('utf8', 0, last));
+              line = this.splitLines(batch.text, line, batch);
               if (last + 1 < data.length) carry = data.subarray(last + 1);
               if (batch.length > 0) yield batch;
             }
@@ -116,8 +116,8 @@ export class CsvReader implements TableReader {
         const batch = await library.end(endsWithLineBreak);
         if (batch.length > 0) yield batch;
       } else if (carry !== null) {
-        const batch: unknown[][] = [];
-        this.splitLines(carry.toString('utf8'), line, batch, true);
+        const batch = new TextBatch(carry.toString('utf8'));
+        this.splitLines(batch.text, line, batch, true);
         if (batch.length > 0) yield batch;
       }
       if (!this.haveHeader && !this.defects.fatal) {
@@ -128,9 +128,13 @@ export class CsvReader implements TableReader {
     }
   }
 
-  /** Splits complete lines (the text holds no quote); returns the line count. `final`: the file's unterminated tail. */
-  private splitLines(text: string, line: number, batch: unknown[][], final = false): number {
+  /**
+   * Splits complete lines (the text holds no quote) into a batch of field offsets; returns the line count. `final`:
+   * the text is the file's unterminated tail.
+   */
+  private splitLines(text: string, line: number, batch: TextBatch, final = false): number {
     const delimiter = this.delimiter;
+    const step = delimiter.length;
     let start = 0;
     const n = text.length;
     for (;;) {
@@ -140,41 +144,60 @@ export class CsvReader implements TableReader {
       line++;
       const stop = end > start && text.charCodeAt(end - 1) === CR ? end - 1 : end;
       if (stop > start) {
-        const fields = text.slice(start, stop).split(delimiter);
-        const row = this.record(fields, line, final && lastLine);
-        if (row !== null) batch.push(row);
+        const first = batch.fields;
+        let from = start;
+        for (;;) {
+          const at = text.indexOf(delimiter, from);
+          if (at === -1 || at >= stop) break;
+          batch.field(from, at);
+          from = at + step;
+        }
+        batch.field(from, stop);
+        if (!this.haveHeader) {
+          this.setHeader(batch.pending(), line);
+          batch.dropRow();
+        } else if (this.keep(batch.fields - first, line, final && lastLine)) {
+          batch.endRow();
+        } else {
+          batch.dropRow();
+        }
       }
       if (lastLine) return line;
       start = end + 1;
     }
   }
 
-  /** Judges one parsed record; returns the data row to keep, or null (the header, a truncated last row). */
+  /** Judges one parsed record (csv-parse's path); returns the data row to keep, or null (the header, a cut last row). */
   record(fields: string[], line: number, unterminatedLast: boolean): string[] | null {
     if (!this.haveHeader) {
       this.setHeader(fields, line);
       return null;
     }
-    if (fields.length !== this.width) {
+    return this.keep(fields.length, line, unterminatedLast) ? fields : null;
+  }
+
+  /** A data row of `count` fields: kept, kept as a ragged row, or (a short unterminated last row) dropped. */
+  private keep(count: number, line: number, unterminatedLast: boolean): boolean {
+    if (count !== this.width) {
       const row = this.rows + 1;
-      if (unterminatedLast && fields.length < this.width) {
+      if (unterminatedLast && count < this.width) {
         this.defects.add({
           kind: 'truncated',
           row,
           line,
-          message: `file truncated: last row has ${fields.length} of ${this.width} columns (line ${line}, no line break at the end)`,
+          message: `file truncated: last row has ${count} of ${this.width} columns (line ${line}, no line break at the end)`,
         });
-        return null;
+        return false;
       }
       this.defects.add({
         kind: 'ragged-row',
         row,
         line,
-        message: `row ${row} (line ${line}) has ${fields.length} fields, the header has ${this.width}`,
+        message: `row ${row} (line ${line}) has ${count} fields, the header has ${this.width}`,
       });
     }
     this.rows++;
-    return fields;
+    return true;
   }
 
   private setHeader(fields: string[], line: number): void {

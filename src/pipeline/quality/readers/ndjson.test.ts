@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NdjsonReader } from './ndjson.js';
+import { rowsOf } from './source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reflow-quality-ndjson-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,7 +15,7 @@ async function read(content: string | Buffer, chunkSize?: number) {
   writeFileSync(path, content);
   const reader = new NdjsonReader(path, chunkSize ? { chunkSize } : {});
   const rows: unknown[][] = [];
-  for await (const batch of reader.batches()) rows.push(...batch);
+  for await (const batch of reader.batches()) rows.push(...rowsOf(batch));
   return { columns: reader.columns, rows, defects: reader.defects.list, fatal: reader.defects.fatal };
 }
 

@@ -4,7 +4,7 @@
  * Columns are the keys in order of first appearance; a row without a key has no value there.
  */
 import { createReadStream } from 'node:fs';
-import { DefectLog, type TableReader } from './source.js';
+import { DefectLog, type Batch, type TableReader } from './source.js';
 
 export interface NdjsonReaderOptions {
   chunkSize?: number;
@@ -27,7 +27,7 @@ export class NdjsonReader implements TableReader {
     this.maxRecordBytes = options.maxRecordBytes ?? 16 << 20;
   }
 
-  async *batches(): AsyncGenerator<unknown[][], void, undefined> {
+  async *batches(): AsyncGenerator<Batch, void, undefined> {
     const stream = createReadStream(this.path, { highWaterMark: this.chunkSize });
     let carry: Buffer | null = null;
     let line = 0;

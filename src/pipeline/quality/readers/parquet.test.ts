@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { ParquetReader } from './parquet.js';
+import { rowsOf } from './source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reflow-quality-parquet-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -12,7 +13,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 async function read(path: string) {
   const reader = new ParquetReader(path);
   const batches: unknown[][][] = [];
-  for await (const batch of reader.batches()) batches.push(batch);
+  for await (const batch of reader.batches()) batches.push(rowsOf(batch));
   return { columns: reader.columns, batches, defects: reader.defects.list, fatal: reader.defects.fatal };
 }
 

@@ -5,7 +5,7 @@
  */
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
 import type { FileMetaData } from 'hyparquet';
-import { DefectLog, type TableReader } from './source.js';
+import { DefectLog, type Batch, type TableReader } from './source.js';
 
 export class ParquetReader implements TableReader {
   readonly format = 'parquet' as const;
@@ -15,7 +15,7 @@ export class ParquetReader implements TableReader {
 
   constructor(private readonly path: string) {}
 
-  async *batches(): AsyncGenerator<unknown[][], void, undefined> {
+  async *batches(): AsyncGenerator<Batch, void, undefined> {
     const file = await asyncBufferFromFile(this.path);
     if (file.byteLength === 0) {
       this.defects.addFatal({ kind: 'empty', message: 'the file is empty' });

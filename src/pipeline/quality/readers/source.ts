@@ -14,7 +14,75 @@ export interface TableReader {
   readonly columns: readonly string[];
   readonly defects: DefectLog;
   /** One batch per read chunk (CSV, NDJSON) or row group (Parquet). A row may be shorter than `columns`. */
-  batches(): AsyncGenerator<unknown[][], void, undefined>;
+  batches(): AsyncGenerator<Batch, void, undefined>;
+}
+
+/**
+ * Rows of CSV text that were never cut into strings: row r's fields are `text[starts[f], ends[f])` for f from
+ * `rowStart[r]` to `rowStart[r + 1]`. Cutting 120,000 cells out of a 1 MB file cost more than classifying them.
+ */
+export class TextBatch {
+  // Typed arrays, not pushes onto JS arrays: the offsets of a 1 MB file took 6.6 ms as arrays, 2.5 ms like this.
+  starts: Int32Array;
+  ends: Int32Array;
+  rowStart: Int32Array;
+  fields = 0;
+  length = 0;
+
+  constructor(readonly text: string) {
+    const guess = Math.max(256, text.length >> 3);
+    this.starts = new Int32Array(guess);
+    this.ends = new Int32Array(guess);
+    this.rowStart = new Int32Array(Math.max(64, guess >> 2));
+  }
+
+  field(start: number, end: number): void {
+    if (this.fields === this.starts.length) {
+      this.starts = grown(this.starts);
+      this.ends = grown(this.ends);
+    }
+    this.starts[this.fields] = start;
+    this.ends[this.fields++] = end;
+  }
+
+  /** Ends the row whose fields were added since the last call. */
+  endRow(): void {
+    if (this.length + 1 >= this.rowStart.length) this.rowStart = grown(this.rowStart);
+    this.rowStart[++this.length] = this.fields;
+  }
+
+  /** Drops the fields added since the last row ended (a header, a cut last row). */
+  dropRow(): void {
+    this.fields = this.rowStart[this.length]!;
+  }
+
+  /** Row r as strings (for the rare readers that want them). */
+  row(r: number): string[] {
+    const out: string[] = [];
+    for (let f = this.rowStart[r]!; f < this.rowStart[r + 1]!; f++) out.push(this.text.slice(this.starts[f], this.ends[f]));
+    return out;
+  }
+
+  /** The fields since the last row ended, as strings. */
+  pending(): string[] {
+    const out: string[] = [];
+    for (let f = this.rowStart[this.length]!; f < this.fields; f++) out.push(this.text.slice(this.starts[f], this.ends[f]));
+    return out;
+  }
+}
+
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** Rows as arrays of values, or CSV text with field offsets. */
+export type Batch = unknown[][] | TextBatch;
+
+export function rowsOf(batch: Batch): unknown[][] {
+  if (Array.isArray(batch)) return batch;
+  return Array.from({ length: batch.length }, (_, r) => batch.row(r));
 }
 
 export const MAX_LISTED_DEFECTS = 100;
