@@ -6,6 +6,7 @@ const AREAS: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   bus: () => import('./bus.js'),
   runtime: () => import('./runtime.js'),
   store: () => import('./store.js'),
+  quality: () => import('./quality.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

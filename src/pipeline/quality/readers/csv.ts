@@ -10,10 +10,9 @@
  * other rows with the wrong number of fields are ragged rows; a NUL byte means binary data; an unclosed quote or a
  * line over 16 MiB stops the read.
  */
-import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { Parser } from 'csv-parse';
-import { DefectLog, TextBatch, type Batch, type TableReader } from './source.js';
+import { DefectLog, TextBatch, readChunks, type Batch, type TableReader } from './source.js';
 
 export interface CsvReaderOptions {
   delimiter?: string;
@@ -52,7 +51,7 @@ export class CsvReader implements TableReader {
   }
 
   async *batches(): AsyncGenerator<Batch, void, undefined> {
-    const stream = createReadStream(this.path, { highWaterMark: this.chunkSize });
+    const stream = readChunks(this.path, this.chunkSize);
     let carry: Buffer | null = null;
     let library: LibraryPath | null = null;
     let offset = 0; // bytes of the file before the current chunk
@@ -124,7 +123,7 @@ export class CsvReader implements TableReader {
         this.defects.addFatal({ kind: 'empty', message: offset === 0 ? 'the file is empty' : 'the file has no header row' });
       }
     } finally {
-      stream.destroy();
+      await stream.return();
     }
   }
 

@@ -3,8 +3,7 @@
  * sequence). A line that is not a JSON object is a defect with its line number, not an exception; the scan goes on.
  * Columns are the keys in order of first appearance; a row without a key has no value there.
  */
-import { createReadStream } from 'node:fs';
-import { DefectLog, type Batch, type TableReader } from './source.js';
+import { DefectLog, readChunks, type Batch, type TableReader } from './source.js';
 
 export interface NdjsonReaderOptions {
   chunkSize?: number;
@@ -28,7 +27,7 @@ export class NdjsonReader implements TableReader {
   }
 
   async *batches(): AsyncGenerator<Batch, void, undefined> {
-    const stream = createReadStream(this.path, { highWaterMark: this.chunkSize });
+    const stream = readChunks(this.path, this.chunkSize);
     let carry: Buffer | null = null;
     let line = 0;
     let offset = 0;
@@ -65,7 +64,7 @@ export class NdjsonReader implements TableReader {
       }
       if (offset === 0) this.defects.addFatal({ kind: 'empty', message: 'the file is empty' });
     } finally {
-      stream.destroy();
+      await stream.return();
     }
   }
 

@@ -4,6 +4,7 @@
  * a fatal defect, and the report fails with its reason. They do throw on I/O errors (a missing file), which are the
  * caller's to retry.
  */
+import { open } from 'node:fs/promises';
 import type { QualityDefect, QualityFormat } from '../types.js';
 
 export interface TableReader {
@@ -111,5 +112,24 @@ export class DefectLog {
 
   get total(): number {
     return this.list.length + this.omitted;
+  }
+}
+
+/**
+ * The file in fresh chunks of `size` bytes (the last one shorter). Plain `FileHandle.read`: a read stream's machinery
+ * cost ~0.5 ms of a 1 MB check. Each chunk is its own buffer, since csv-parse may keep a reference to the previous one.
+ */
+export async function* readChunks(path: string, size: number): AsyncGenerator<Buffer, void, undefined> {
+  const file = await open(path, 'r');
+  try {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(size);
+      const { bytesRead } = await file.read(chunk, 0, size, null);
+      if (bytesRead === 0) return;
+      yield bytesRead === size ? chunk : chunk.subarray(0, bytesRead);
+      if (bytesRead < size) return;
+    }
+  } finally {
+    await file.close();
   }
 }
