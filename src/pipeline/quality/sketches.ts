@@ -10,7 +10,7 @@ export class Prng {
   constructor(seed: number) {
     this.state = seed >>> 0;
   }
-  /** In (0, 1): never 0, since Algorithm L takes its logarithm. */
+  /** In (0, 1). */
   next(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) | 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
