@@ -187,7 +187,10 @@ export interface JobQueue {
   complete(outcomes: AttemptOutcome[]): Promise<CompleteResult>;
   /** Gives held jobs back untouched (a graceful shutdown): pending again, the attempt not counted. */
   release(owner: string, ids: string[]): Promise<void>;
-  /** Running jobs whose lease expired (or whose owner process is known dead) fail that attempt and run again. */
+  /**
+   * Running jobs whose owner process is known to be gone (same host, pid no longer exists) run again without
+   * spending the attempt; jobs whose lease expired otherwise fail that attempt (`WorkerDied`) and are retried.
+   */
   recoverExpired(): Promise<number>;
   /** The earliest time a waiting job becomes runnable (for a timer), if any. */
   nextRunAfter(kinds?: string[]): Promise<number | undefined>;
