@@ -7,6 +7,7 @@ const AREAS: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   runtime: () => import('./runtime.js'),
   store: () => import('./store.js'),
   quality: () => import('./quality.js'),
+  pipeline: () => import('./pipeline.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -152,7 +152,8 @@ export class Pipeline implements PipelineApi {
         const result = await applyProject(project, this.ports());
         const rebuilds: C.Rebuild[] = [];
         for (const change of result.datasets) {
-          const rebuild = await this.reconciler.rebuild(change.dataset, change.fromTransformVersion, change.stale);
+          const { pending } = await this.options.catalog.status(change.dataset);
+          const rebuild = await this.reconciler.rebuild(change.dataset, change.fromTransformVersion, change.stale, change.fromTransformVersion === undefined ? 0 : pending);
           if (rebuild) rebuilds.push(rebuild);
         }
         return { plan: result.plan, text: renderPlan(result.plan), datasets: result.datasets, rebuilds };

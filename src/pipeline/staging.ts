@@ -17,16 +17,19 @@ export class StagingArea {
     readonly dir: string,
   ) {}
 
-  /** Where a version is (or will be) staged; keeps the key's extension, which format detection reads. */
-  pathOf(dataset: string, object: ObjectVersionRef): string {
-    const digest = createHash('sha256').update(`${object.bucket}\0${object.key}\0${object.versionId}`).digest('hex').slice(0, 32);
+  /**
+   * Where a version is (or will be) staged for one use (`purpose`: the checks, or one transform job), so releasing
+   * one use never pulls the file from under another; keeps the key's extension, which format detection reads.
+   */
+  pathOf(dataset: string, object: ObjectVersionRef, purpose: string): string {
+    const digest = createHash('sha256').update(`${object.bucket}\0${object.key}\0${object.versionId}\0${purpose}`).digest('hex').slice(0, 32);
     const extension = /\.[A-Za-z0-9]{1,10}$/.exec(object.key)?.[0] ?? '';
     return join(this.dir, dataset, digest.slice(0, 2), `${digest}${extension}`);
   }
 
   /** Stages a version (once) and answers its path and size. */
-  async stage(dataset: string, object: ObjectVersionRef): Promise<{ path: string; size: number }> {
-    const path = this.pathOf(dataset, object);
+  async stage(dataset: string, object: ObjectVersionRef, purpose: string): Promise<{ path: string; size: number }> {
+    const path = this.pathOf(dataset, object, purpose);
     const existing = await stat(path).catch(() => undefined);
     if (existing) return { path, size: existing.size };
     await mkdir(join(path, '..'), { recursive: true });
@@ -42,7 +45,7 @@ export class StagingArea {
     return { path, size: info.size };
   }
 
-  async release(dataset: string, object: ObjectVersionRef): Promise<void> {
-    await rm(this.pathOf(dataset, object), { force: true });
+  async release(dataset: string, object: ObjectVersionRef, purpose: string): Promise<void> {
+    await rm(this.pathOf(dataset, object, purpose), { force: true });
   }
 }

@@ -35,6 +35,8 @@ export class SettlementNotifier {
   private readonly retryMs: number;
   private readonly pollMs: number;
   private readonly removeOutputs: boolean;
+  /** Output directories of acknowledged jobs, removed once the acknowledgement is written. */
+  private readonly outputsToRemove = new Map<string, string>();
   private readonly onError: (error: unknown, job: Job) => void;
   /** Offered and not yet marked notified: never offered twice at once. */
   private readonly known = new Set<string>();
@@ -156,11 +158,13 @@ export class SettlementNotifier {
     }
     this.failures.delete(job.id);
     this.marks.push(job.id);
-    this.scheduleMarks();
+    // Outputs go only once the acknowledgement is written: a crash in between tells the consumer again, and it must
+    // find the files still there.
     if (this.removeOutputs && job.kind === TRANSFORM_JOB_KIND && job.state === 'succeeded') {
       const dir = (job.result as Partial<TransformResult> | undefined)?.outputDir;
-      if (typeof dir === 'string') void rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      if (typeof dir === 'string') this.outputsToRemove.set(job.id, dir);
     }
+    this.scheduleMarks();
   }
 
   private scheduleMarks(): void {
@@ -178,12 +182,19 @@ export class SettlementNotifier {
     const ids = this.marks;
     this.marks = [];
     if (ids.length === 0) return;
+    let written = false;
     try {
       await this.queue.markNotified(ids);
+      written = true;
     } catch (err) {
-      // Not written: the jobs stay unnotified and are told again (at least once).
+      // Not written: the jobs stay unnotified and are told again (at least once), outputs kept for that.
       console.error(`[reflow] marking ${ids.length} job(s) notified failed: ${(err as Error).message}`);
     }
-    for (const id of ids) this.known.delete(id);
+    for (const id of ids) {
+      this.known.delete(id);
+      const dir = this.outputsToRemove.get(id);
+      this.outputsToRemove.delete(id);
+      if (written && dir !== undefined) void rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 }

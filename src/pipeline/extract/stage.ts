@@ -54,7 +54,7 @@ export async function extract(ctx: StageContext, datasetName: string, event: Eve
   const started = Date.now();
   let staged: { path: string; size: number };
   try {
-    staged = await ctx.staging.stage(datasetName, object);
+    staged = await ctx.staging.stage(datasetName, object, 'quality');
   } catch (err) {
     if (!vanished(err)) throw err;
     await ctx.catalog.recordRunStep({ runId, dataset: datasetName, object, status: 'skipped', error: `the version is gone from the store: ${(err as Error).message}` });
@@ -79,7 +79,7 @@ export async function extract(ctx: StageContext, datasetName: string, event: Eve
     { runId, dataset: datasetName, object, transformVersion: dataset.transformVersion, status: report.passed ? 'running' : 'rejected' },
     { name: 'quality', startMs: started, endMs: ended, detail: summary },
   );
-  if (!report.passed) await ctx.staging.release(datasetName, object);
+  await ctx.staging.release(datasetName, object, 'quality');
   await ctx.emitter.quality(detailOf(datasetName, object, dataset.specHash, report, runId, replay), replay);
 }
 

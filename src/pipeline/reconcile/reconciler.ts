@@ -42,13 +42,17 @@ export class Reconciler {
     await this.ticking;
   }
 
-  /** Starts rebuilding a dataset whose pipeline changed; answers the rebuild (or undefined when nothing is stale). */
-  async rebuild(datasetName: string, from: string | undefined, stale: number): Promise<Rebuild | undefined> {
+  /**
+   * Starts rebuilding a dataset whose pipeline changed; answers the rebuild (or undefined when nothing needs it).
+   * `stale` counts published keys to redo; `pending` keys still in flight under the old pipeline need the replay
+   * too (their work was for the old transform, or ran code that changed on disk before it was applied).
+   */
+  async rebuild(datasetName: string, from: string | undefined, stale: number, pending = 0): Promise<Rebuild | undefined> {
     const project = this.ctx.project!;
     const dataset = this.ctx.dataset(datasetName);
     const previous = await this.ctx.catalog.getRebuild(datasetName);
     if (previous?.state === 'RUNNING') await this.cancel(datasetName, `superseded by a rebuild to ${dataset.transformVersion}`);
-    if (stale === 0) return undefined;
+    if (stale === 0 && pending === 0) return undefined;
     const request = { dataset: datasetName, toTransformVersion: dataset.transformVersion, specHash: dataset.specHash, staleAtStart: stale };
     const rebuild = await this.ctx.catalog.startRebuild(from === undefined ? request : { ...request, fromTransformVersion: from });
     // The replay's name is recorded before the replay starts: a crash in between leaves a name that resume() finds
@@ -95,7 +99,7 @@ export class Reconciler {
       }
       const status = await this.ctx.catalog.status(dataset.name);
       const forCurrent = rebuild && rebuild.toTransformVersion === dataset.transformVersion && rebuild.specHash === dataset.specHash;
-      if (status.stale > 0 && !forCurrent) await this.rebuild(dataset.name, status.currentTransformVersion, status.stale);
+      if ((status.stale > 0 || status.pending > 0) && !forCurrent) await this.rebuild(dataset.name, status.currentTransformVersion, status.stale, status.pending);
     }
   }
 

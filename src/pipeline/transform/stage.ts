@@ -60,10 +60,11 @@ export class TransformStage {
       await this.ctx.emitter.transformCompleted(built.metadata ? { ...completed, metadata: built.metadata } : completed, detail.replay ?? event.id);
       return;
     }
-    const staged = await this.ctx.staging.stage(datasetName, object);
+    const jobId = transformJobId(datasetName, object, transformVersion);
+    const staged = await this.ctx.staging.stage(datasetName, object, jobId);
     await this.ctx.catalog.recordRunStep({ runId, dataset: datasetName, object, transformVersion, status: 'running' });
     await this.runtime.enqueueTransform({
-      id: transformJobId(datasetName, object, transformVersion),
+      id: jobId,
       projectDir: this.ctx.project!.dir,
       transform: dataset.transform,
       inputs: [staged.path],
@@ -91,7 +92,9 @@ export class TransformStage {
       if (transformVersion !== expected) {
         this.ctx.log(`transform job ${job.id}: the code on disk is ${transformVersion}, not the applied ${expected}; recorded as what ran (run \`reflow plan\`)`);
       }
-      const outputs = await this.upload(owner.dataset, object, transformVersion, result.outputDir, result.files);
+      // Told again after a crash: the item may be recorded already, with its outputs in the store.
+      const recorded = await this.ctx.catalog.getItem(owner.dataset, run.object, transformVersion);
+      const outputs = recorded ? recorded.outputs : await this.upload(owner.dataset, object, transformVersion, result.outputDir, result.files);
       const ended = job.settledMs ?? Date.now();
       const started = job.startedMs ?? ended - result.durationMs;
       await this.ctx.catalog.recordRunStep(
@@ -113,7 +116,7 @@ export class TransformStage {
         runId: owner.runId,
       });
     }
-    await this.ctx.staging.release(owner.dataset, run.object);
+    await this.ctx.staging.release(owner.dataset, run.object, job.id);
   }
 
   /** Outputs land under `<load prefix><transform version>/<raw key>/`, named by what they are built from. */

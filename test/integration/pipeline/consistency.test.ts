@@ -64,6 +64,8 @@ class Server {
   api!: ReflowClient;
   s3!: S3Client;
   restarts = 0;
+  /** The end of the server's stderr across restarts, shown when a check fails. */
+  log = '';
 
   constructor(private readonly project: TestProject) {}
 
@@ -75,7 +77,13 @@ class Server {
     });
     let out = '';
     let err = '';
-    this.child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
+    this.child.stderr!.on('data', (d) => {
+      err = (err + d).slice(-4000);
+      this.log = (this.log + d).slice(-20_000);
+    });
+    this.child.once('exit', (code, signal) => {
+      if (signal !== 'SIGKILL' && signal !== 'SIGTERM') this.log += `\n[reflow up exited on its own: code ${code}, signal ${signal}]\n`;
+    });
     const ports = await new Promise<{ api: string; s3: string }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`reflow up did not start: ${out}\n${err}`)), 60_000);
       this.child.stdout!.on('data', (d) => {
@@ -258,6 +266,9 @@ for (let s = 0; s < SEEDS; s++) {
       counts.checks++;
       process.stdout.write(`# consistency seed ${seed}: ${JSON.stringify(counts)}, ${items} items at the end, ${server.restarts} restarts\n`);
       assert.ok(counts.kills > 0 && counts.transforms > 0 && counts.deletes > 0, `the schedule exercised every kind of operation: ${JSON.stringify(counts)}`);
+    } catch (err) {
+      process.stdout.write(`# reflow up stderr (end):\n${server.log.split('\n').map((l) => `#   ${l}`).join('\n')}\n`);
+      throw err;
     } finally {
       await Promise.all(inFlight);
       await server.stop();
