@@ -7,6 +7,7 @@ import type { EventBus } from './bus/port.js';
 import { SqliteEventBus } from './bus/sqlite/index.js';
 import type { ObjectStore } from './store/port.js';
 import { FsObjectStore } from './store/local/index.js';
+import { S3ObjectStore, type S3ObjectStoreOptions } from './store/s3/index.js';
 import type { Catalog } from './catalog/port.js';
 import { SqliteCatalog } from './catalog/sqlite/index.js';
 import type { JobQueue } from './runtime/index.js';
@@ -18,6 +19,11 @@ export interface ReflowConfig {
   dataDir: string;
   account?: string;
   region?: string;
+  /**
+   * Where objects live: the embedded local store (default), or any S3-compatible service (AWS S3, MinIO, Ceph) —
+   * changes made behind Reflow's back are found by the adapter's scanner.
+   */
+  store?: { kind: 'local' } | ({ kind: 's3' } & Omit<S3ObjectStoreOptions, 'bus' | 'scan' | 'account'> & { scanIntervalMs?: number });
   /** A project directory (reflow.config.ts): its pipeline is applied and runs in this process. */
   projectDir?: string;
   /** Overrides the project's worker settings. */
@@ -51,9 +57,7 @@ export async function createReflow(config: ReflowConfig): Promise<Reflow> {
     for (const part of opened.reverse()) await part.close();
   };
   try {
-    const storeOptions: Parameters<typeof FsObjectStore.open>[0] = { dir: join(dataDir, 'store'), bus };
-    if (config.account !== undefined) storeOptions.account = config.account;
-    const store = await FsObjectStore.open(storeOptions);
+    const store = await openStore(config, dataDir, bus);
     opened.push(store);
     const catalog = SqliteCatalog.open({ path: join(dataDir, 'catalog.db') });
     opened.push(catalog);
@@ -75,4 +79,16 @@ export async function createReflow(config: ReflowConfig): Promise<Reflow> {
     await closeAll();
     throw err;
   }
+}
+
+async function openStore(config: ReflowConfig, dataDir: string, bus: EventBus): Promise<ObjectStore> {
+  if (config.store?.kind === 's3') {
+    const { kind: _kind, scanIntervalMs, ...remote } = config.store;
+    const options: S3ObjectStoreOptions = { ...remote, bus, scan: { statePath: join(dataDir, 's3-scan.db'), intervalMs: scanIntervalMs ?? 60_000 } };
+    if (config.account !== undefined) options.account = config.account;
+    return S3ObjectStore.open(options);
+  }
+  const options: Parameters<typeof FsObjectStore.open>[0] = { dir: join(dataDir, 'store'), bus };
+  if (config.account !== undefined) options.account = config.account;
+  return FsObjectStore.open(options);
 }

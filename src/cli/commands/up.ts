@@ -16,6 +16,20 @@ interface UpOptions {
   region?: string;
   log?: boolean;
   project?: string;
+  storeEndpoint?: string;
+  storeBucketPrefix?: string;
+}
+
+/** The S3-compatible service behind the store, when `--store-endpoint` (env REFLOW_STORE_ENDPOINT) names one. */
+export function remoteStore(options: { storeEndpoint?: string; storeBucketPrefix?: string; region?: string }, env: NodeJS.ProcessEnv = process.env) {
+  if (!options.storeEndpoint) return undefined;
+  const store: NonNullable<Parameters<typeof createReflow>[0]['store']> & { kind: 's3' } = { kind: 's3', endpoint: options.storeEndpoint, region: env.REFLOW_STORE_REGION ?? options.region ?? 'us-east-1' };
+  if (env.REFLOW_STORE_ACCESS_KEY_ID && env.REFLOW_STORE_SECRET_ACCESS_KEY) {
+    store.credentials = { accessKeyId: env.REFLOW_STORE_ACCESS_KEY_ID, secretAccessKey: env.REFLOW_STORE_SECRET_ACCESS_KEY };
+  }
+  if (options.storeBucketPrefix) store.bucketPrefix = options.storeBucketPrefix;
+  if (env.REFLOW_STORE_SCAN_INTERVAL_MS) store.scanIntervalMs = Number(env.REFLOW_STORE_SCAN_INTERVAL_MS);
+  return store;
 }
 
 /** SigV4 is on when both REFLOW_ROOT_ACCESS_KEY_ID and REFLOW_ROOT_SECRET_ACCESS_KEY are set. */
@@ -50,6 +64,8 @@ export function registerUp(program: Command): void {
     .option('--account <id>', '12-digit account id in events and ARNs (env REFLOW_ACCOUNT)')
     .option('--region <region>', 'region in events and ARNs (env REFLOW_REGION)')
     .option('--project <dir>', 'run the data pipeline of this project (reflow.config.ts); it is applied at start (env REFLOW_PROJECT)', process.env.REFLOW_PROJECT)
+    .option('--store-endpoint <url>', 'keep objects in this S3-compatible service instead of the data dir (env REFLOW_STORE_ENDPOINT; credentials REFLOW_STORE_ACCESS_KEY_ID / REFLOW_STORE_SECRET_ACCESS_KEY)', process.env.REFLOW_STORE_ENDPOINT)
+    .option('--store-bucket-prefix <prefix>', 'prefix of the remote bucket names (env REFLOW_STORE_BUCKET_PREFIX)', process.env.REFLOW_STORE_BUCKET_PREFIX)
     .option('--log', 'log every request')
     .action(
       action(async (options: UpOptions) => {
@@ -62,6 +78,8 @@ export function registerUp(program: Command): void {
         if (options.account) config.account = options.account;
         if (options.region) config.region = options.region;
         if (options.project) config.projectDir = resolve(options.project);
+        const remote = remoteStore(options);
+        if (remote) config.store = remote;
         const reflow = await createReflow(config);
         const credentials = rootCredentials();
         const serverOptions: Parameters<typeof buildServer>[0] = { bus: reflow.bus, logger: options.log === true };
