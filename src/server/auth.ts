@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifySigV4, type SigV4Identity } from '../security/sigv4.js';
+import { DASHBOARD_PATHS } from './routes/dashboard.js';
 
 export type CredentialLookup = (accessKeyId: string) => string | undefined;
 
@@ -16,7 +17,8 @@ declare module 'fastify' {
   }
 }
 
-const UNAUTHENTICATED = new Set(['/health']);
+// The dashboard's static files too: a browser cannot sign; the API calls the page makes are checked as usual.
+const UNAUTHENTICATED = new Set(['/health', ...DASHBOARD_PATHS]);
 
 export function payloadHash(body: unknown): string {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);

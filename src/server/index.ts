@@ -20,6 +20,7 @@ import { cloudEvents } from './routes/cloudevents.js';
 import { tail } from './routes/tail.js';
 import { service } from './routes/service.js';
 import { pipelineRoutes } from './routes/pipeline.js';
+import { dashboard } from './routes/dashboard.js';
 import type { PipelineApi } from '../pipeline/api.js';
 
 export interface ServerOptions {
@@ -57,6 +58,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   const { bus } = options;
   await app.register(service);
+  await app.register(dashboard);
   await app.register(jsonProtocol, { bus, resources: [events, buses, rules, targets, archives, replays, deadLetters] });
   await app.register(cloudEvents, { bus, prefix: '/cloudevents' });
   await app.register(tail, { bus, prefix: '/reflow/v1' });
