@@ -86,3 +86,24 @@ export async function quiet(reflow: Reflow, timeoutMs = 60_000): Promise<void> {
 }
 
 export const goodCsv = (n: number, value = 5) => `id,value\n${Array.from({ length: n }, (_, i) => `${i + 1},${value}`).join('\n')}\n`;
+
+/** Runs `body` against a fresh project started with `config` (its transforms in `files`), then stops and removes it. */
+export async function withProject(files: Record<string, string>, config: string, body: (reflow: Reflow, project: TestProject) => Promise<void>): Promise<void> {
+  const project = testProject(files);
+  project.config(config);
+  const reflow = await startProject(project);
+  try {
+    await body(reflow, project);
+  } finally {
+    await reflow.close();
+    project.remove();
+  }
+}
+
+/** An object's bytes as text. */
+export async function readText(reflow: Reflow, bucket: string, key: string, versionId?: string): Promise<string> {
+  const { body } = await reflow.store.getObject(bucket, key, versionId === undefined ? {} : { versionId });
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -15,22 +15,12 @@ import { DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutOb
 import { createClient, type ReflowClient } from '../../../src/client/index.js';
 import { repoRoot } from '../../helpers/conformance.js';
 import { testProject, type TestProject } from '../../helpers/project.js';
+import { mulberry32 } from '../../../examples/karli/generator/prng.js';
 
 const CREDENTIALS = { accessKeyId: 'CONSISTENCYKEY000001', secretAccessKey: 'consistency-secret' };
 const SEEDS = Number(process.env.REFLOW_CONSISTENCY_SEEDS ?? 4);
 const STEPS = Number(process.env.REFLOW_CONSISTENCY_STEPS ?? 60);
 const KEYS = ['in/a/1.csv', 'in/a/2.csv', 'in/b/1.csv', 'in/b/2.csv', 'in/c/1.csv', 'in/c/2.csv', 'in/d/1.csv', 'in/e/1.csv'];
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const transformSource = (marker: string) => `
 import { readFile, writeFile } from 'node:fs/promises';
@@ -206,7 +196,7 @@ async function verify(server: Server, marker: string, where: string): Promise<nu
 for (let s = 0; s < SEEDS; s++) {
   const seed = 1000 + s;
   test(`consistency under random uploads, deletes, transform changes and SIGKILL (seed ${seed}, ${STEPS} operations)`, { timeout: 600_000 }, async () => {
-    const random = rng(seed);
+    const random = mulberry32(seed);
     const pick = <V>(items: V[]) => items[Math.floor(random() * items.length)]!;
     const project = testProject();
     let transformVersion = 1;

@@ -4,13 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyTransform, goodCsv, putText, quiet, simpleConfig, startProject, testProject } from '../../helpers/project.js';
+import { copyTransform, goodCsv, putText, quiet, readText, simpleConfig, startProject, testProject, withProject } from '../../helpers/project.js';
 
 test('an upload flows extract → transform → load through rules, and lineage answers both ways', { timeout: 60_000 }, async () => {
-  const project = testProject({ 'copy.ts': copyTransform('v1') });
-  project.config(simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`));
-  const reflow = await startProject(project);
-  try {
+  await withProject({ 'copy.ts': copyTransform('v1') }, simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`), async (reflow) => {
     const rules = (await reflow.bus.listRules({ NamePrefix: 'reflow-' })).Rules.map((r) => r.Name).sort();
     assert.deepEqual(rules, ['reflow-items-extract', 'reflow-items-forget', 'reflow-items-load', 'reflow-items-transform', 'reflow-test-monitoring']);
     const put = await putText(reflow, 'raw', 'in/alice/a.csv', goodCsv(3));
@@ -23,10 +20,7 @@ test('an upload flows extract → transform → load through rules, and lineage 
     const output = entries[0]!.outputs[0]!;
     assert.equal(output.bucket, 'out');
     assert.match(output.key, /^items\/1\+[0-9a-f]{8}\/in\/alice\/a\.csv\/out\.csv$/);
-    const body = await reflow.store.getObject(output.bucket, output.key);
-    const chunks: Buffer[] = [];
-    for await (const c of body.body) chunks.push(c as Buffer);
-    assert.equal(Buffer.concat(chunks).toString(), `${goodCsv(3)}# v1\n`);
+    assert.equal(await readText(reflow, output.bucket, output.key), `${goodCsv(3)}# v1\n`);
 
     const down = await reflow.pipeline!.lineageOfObject({ bucket: 'raw', key: 'in/alice/a.csv', versionId: put.versionId });
     assert.equal(down.object.contributor, 'alice');
@@ -37,17 +31,11 @@ test('an upload flows extract → transform → load through rules, and lineage 
     const runs = await reflow.pipeline!.runs('items', { status: 'succeeded' });
     assert.equal(runs.length, 2);
     for (const run of runs) assert.deepEqual(Object.keys(run.steps).sort(), ['load', 'quality', 'transform']);
-  } finally {
-    await reflow.close();
-    project.remove();
-  }
+  });
 });
 
 test('failed data never enters; the alert names contributor, version and reason; a delete leaves the next version', { timeout: 60_000 }, async () => {
-  const project = testProject({ 'copy.ts': copyTransform('v1') });
-  project.config(simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`));
-  const reflow = await startProject(project);
-  try {
+  await withProject({ 'copy.ts': copyTransform('v1') }, simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`), async (reflow) => {
     await putText(reflow, 'raw', 'in/alice/good.csv', goodCsv(3));
     const bad = await putText(reflow, 'raw', 'in/bob/bad.csv', goodCsv(3, 500));
     await putText(reflow, 'raw', 'in/carol/short.csv', 'id,value\n1\n');
@@ -74,21 +62,15 @@ test('failed data never enters; the alert names contributor, version and reason;
     assert.equal(after.removed, 1);
     assert.deepEqual((await reflow.pipeline!.manifest('items')).entries.map((e) => e.object.key), ['in/bob/bad.csv']);
     assert.deepEqual((await reflow.pipeline!.manifest('items', before.version)).entries.length, 2, 'the older version still reads as it was');
-  } finally {
-    await reflow.close();
-    project.remove();
-  }
+  });
 });
 
 test('a transform that crashes or writes nothing: a clear error in the run log and alert, no partial dataset version', { timeout: 90_000 }, async () => {
-  const project = testProject({
+  await withProject({
     'copy.ts': copyTransform('v1'),
     'crash.ts': `export default async function (job: { inputs: string[] }) { if (job.inputs[0]!.includes('crash') || process.env.X !== 'never') throw new Error('boom: cannot parse the recording'); }`,
     'nothing.ts': `export default async function () { /* writes nothing */ }`,
-  });
-  project.config(simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`));
-  const reflow = await startProject(project);
-  try {
+  }, simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`), async (reflow, project) => {
     await putText(reflow, 'raw', 'in/a/1.csv', goodCsv(2));
     await putText(reflow, 'raw', 'in/b/2.csv', goodCsv(2));
     await quiet(reflow);
@@ -133,24 +115,18 @@ test('a transform that crashes or writes nothing: a clear error in the run log a
     const v2 = (await reflow.catalog.getVersion('items'))!;
     assert.equal(v2.version, v1.version + 1);
     assert.match(v2.transformVersion, /^4\+/);
-  } finally {
-    await reflow.close();
-    project.remove();
-  }
+  });
 });
 
 test('a hanging transform keeps running without a timeout and is stopped by one when the project sets it', { timeout: 90_000 }, async () => {
-  const project = testProject({
+  await withProject({
     'copy.ts': copyTransform('v1'),
     'hang.ts': `export default async function (job: { inputs: string[]; outputDir: string }) {
       const { writeFile } = await import('node:fs/promises');
       if (job.inputs[0]!.endsWith('.csv')) await new Promise(() => undefined);
       await writeFile(job.outputDir + '/never.txt', 'x');
     }`,
-  });
-  project.config(simpleConfig(`{ name: 'hang', version: 1, module: 'hang.ts' }`));
-  const reflow = await startProject(project);
-  try {
+  }, simpleConfig(`{ name: 'hang', version: 1, module: 'hang.ts' }`), async (reflow, project) => {
     await putText(reflow, 'raw', 'in/a/1.csv', goodCsv(2));
     await reflow.store.flushEvents();
     await reflow.bus.drain(10_000);
@@ -165,14 +141,11 @@ test('a hanging transform keeps running without a timeout and is stopped by one 
     await putText(reflow, 'raw', 'in/b/2.csv', goodCsv(2));
     await waitFor(async () => (await reflow.pipeline!.deadTransforms()).some((d) => /^TransformTimedOut/.test(d.error)), 'the timeout to strike');
     assert.equal(await reflow.catalog.getVersion('items'), undefined, 'no version from a transform that never finished');
-  } finally {
-    await reflow.close();
-    project.remove();
-  }
+  });
 });
 
 test('an external command in another language is a transform too', { timeout: 60_000 }, async () => {
-  const project = testProject({
+  await withProject({
     'upper.py': [
       'import argparse, json, os, sys',
       'p = argparse.ArgumentParser(); p.add_argument("--input", action="append"); p.add_argument("--output"); p.add_argument("--params")',
@@ -181,30 +154,18 @@ test('an external command in another language is a transform too', { timeout: 60
       'open(os.path.join(a.output, "upper.csv"), "w").write(text.upper())',
       'print("wrote", len(text), "characters", json.loads(a.params))',
     ].join('\n'),
-  });
-  project.config(simpleConfig(`{ name: 'upper', version: 1, command: ['python3', 'upper.py'], params: { mode: 'upper' } }`));
-  const reflow = await startProject(project);
-  try {
+  }, simpleConfig(`{ name: 'upper', version: 1, command: ['python3', 'upper.py'], params: { mode: 'upper' } }`), async (reflow) => {
     await putText(reflow, 'raw', 'in/a/1.csv', goodCsv(2));
     await quiet(reflow);
     const { entries } = await reflow.pipeline!.manifest('items');
     const out = entries[0]!.outputs[0]!;
     assert.match(out.key, /\/upper\.csv$/);
-    const body = await reflow.store.getObject(out.bucket, out.key);
-    let text = '';
-    for await (const c of body.body) text += c.toString();
-    assert.equal(text, goodCsv(2).toUpperCase());
-  } finally {
-    await reflow.close();
-    project.remove();
-  }
+    assert.equal(await readText(reflow, out.bucket, out.key), goodCsv(2).toUpperCase());
+  });
 });
 
 test('plan shows what differs; an invalid definition is refused before anything changes', { timeout: 60_000 }, async () => {
-  const project = testProject({ 'copy.ts': copyTransform('v1') });
-  project.config(simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`));
-  const reflow = await startProject(project);
-  try {
+  await withProject({ 'copy.ts': copyTransform('v1') }, simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`), async (reflow, project) => {
     assert.match((await reflow.pipeline!.plan()).text, /No changes/);
     project.config(simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`, `rules: { audit: { pattern: { source: ['reflow.datasets'] }, targets: [{ id: 'hook', arn: 'http://127.0.0.1:9/hook' }] } },`));
     const plan = await reflow.pipeline!.plan();
@@ -230,10 +191,7 @@ test('plan shows what differs; an invalid definition is refused before anything 
     assert.match((await reflow.pipeline!.plan()).text, /- rule audit: no longer in the project/);
     await reflow.pipeline!.apply();
     await assert.rejects(reflow.bus.describeRule({ Name: 'audit' }), (err: { code?: string }) => err.code === 'ResourceNotFoundException');
-  } finally {
-    await reflow.close();
-    project.remove();
-  }
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
