@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyTransform, goodCsv, putText, quiet, readText, simpleConfig, startProject, testProject, withProject } from '../../helpers/project.js';
+import { copyTransform, goodCsv, putText, quiet, readText, simpleConfig, withProject } from '../../helpers/project.js';
 
 test('an upload flows extract → transform → load through rules, and lineage answers both ways', { timeout: 60_000 }, async () => {
   await withProject({ 'copy.ts': copyTransform('v1') }, simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`), async (reflow) => {
