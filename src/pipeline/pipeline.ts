@@ -241,12 +241,11 @@ export class Pipeline implements PipelineApi {
     return this.options.catalog.listRuns(dataset, options);
   }
 
-  /** Rebuilds whatever is stale now (after a cancelled or failed rebuild). */
+  /** Rebuilds whatever is stale now (after a cancelled or failed rebuild); undefined when nothing needs it. */
   async rebuild(dataset: string): Promise<C.Rebuild | undefined> {
     this.known(dataset);
     const status = await this.options.catalog.status(dataset);
-    const from = status.currentTransformVersion;
-    return this.reconciler.rebuild(dataset, from, status.stale);
+    return this.reconciler.rebuild(dataset, status.currentTransformVersion, status.stale, status.pending);
   }
 
   async cancelRebuild(dataset: string): Promise<C.Rebuild | undefined> {

@@ -116,6 +116,10 @@ export function registerPipeline(program: Command): void {
     action(async (name: string, options: EndpointOptions & { cancel?: boolean; wait?: boolean }) => {
       const pipeline = pipelineOf(options);
       const rebuild = options.cancel ? await pipeline.cancelRebuild(name) : await pipeline.rebuild(name);
+      if (!rebuild && !options.cancel) {
+        process.stderr.write(`dataset ${name}: nothing is stale, nothing to rebuild\n`);
+        return printJson({ rebuild: null });
+      }
       if (!options.wait || options.cancel) return printJson({ rebuild });
       const status = await watchRebuild(pipeline, name);
       printJson(status.rebuild ?? null);
