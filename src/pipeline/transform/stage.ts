@@ -25,8 +25,6 @@ export function datasetOfJob(jobId: string): { dataset: string; runId: string } 
   return m ? { dataset: m[1]!, runId: m[2]! } : undefined;
 }
 
-const ACTIVE: Array<'pending' | 'running' | 'failed'> = ['pending', 'running', 'failed'];
-
 export class TransformStage {
   constructor(
     private readonly ctx: StageContext,
@@ -138,10 +136,7 @@ export class TransformStage {
   }
 
   /** Transform jobs of a dataset that are not settled and announced yet. */
-  async activeJobs(datasetName: string): Promise<number> {
-    const prefix = `transform/${datasetName}/`;
-    const running = await this.runtime.queue.list({ state: ACTIVE, kind: 'transform', limit: 10_000 });
-    const unannounced = await this.runtime.queue.unnotified(10_000);
-    return running.filter((j) => j.id.startsWith(prefix)).length + unannounced.filter((j) => j.id.startsWith(prefix)).length;
+  activeJobs(datasetName: string): Promise<number> {
+    return this.runtime.queue.countUnfinished(`transform/${datasetName}/`);
   }
 }

@@ -123,7 +123,12 @@ export function runJobQueueConformance(name: string, harness: JobQueueHarness): 
     assert.ok(signals.some((s) => s.type === 'settled' && s.jobs.some((j) => j.id === 's')));
     assert.deepEqual((await q.unnotified(10)).map((j) => j.id), ['s']);
     assert.equal((await q.activeCounts()).unnotified, 1);
+    assert.equal(await q.countUnfinished('s'), 1, 'settled but not acknowledged: unfinished');
+    await q.enqueue({ id: 'sx/1', kind: 'transform', payload: {} });
+    assert.equal(await q.countUnfinished('sx/'), 1);
+    assert.equal(await q.countUnfinished('other/'), 0);
     await q.markNotified(['s']);
+    assert.equal(await q.countUnfinished('s'), 1, 'only sx/1 is left under the prefix s');
     assert.deepEqual(await q.unnotified(10), []);
     assert.equal((await q.get('s'))?.notified, true);
     assert.equal((await q.get('s'))?.owner, undefined);

@@ -168,6 +168,11 @@ export interface JobQueue {
   counts(): Promise<Record<JobState, number>>;
   /** The states that stay small, counted cheaply: for the dashboard and the pool's stats. */
   activeCounts(): Promise<ActiveCounts>;
+  /**
+   * Jobs whose id starts with `idPrefix` that are not done yet: waiting, running, or settled and not yet
+   * acknowledged by the consumer. Reads only the small sets (cheap enough to poll).
+   */
+  countUnfinished(idPrefix: string): Promise<number>;
   /** Failed attempts of a job, each with its log. */
   attempts(id: string): Promise<JobAttempt[]>;
   listDeadLetters(filter?: { kind?: string; limit?: number }): Promise<DeadLetter[]>;

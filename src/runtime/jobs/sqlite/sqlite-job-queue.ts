@@ -141,6 +141,14 @@ export class SqliteJobQueue implements P.JobQueue {
     return out;
   }
 
+  async countUnfinished(idPrefix: string): Promise<number> {
+    this.assertOpen();
+    // The id range [prefix, prefix + U+FFFF) holds exactly the ids starting with the prefix; each arm of the union
+    // walks one partial index, so the cost follows the unfinished jobs, not the history.
+    const end = `${idPrefix}\uffff`;
+    return (this.s.unfinishedByPrefix.get(idPrefix, end, idPrefix, end, idPrefix, end) as { n: number }).n;
+  }
+
   async attempts(id: string): Promise<P.JobAttempt[]> {
     this.assertOpen();
     const row = this.s.seqOf.get(id) as { seq: number } | undefined;
@@ -469,6 +477,12 @@ function prepare(db: Database.Database) {
     runningCount: db.prepare(`SELECT count(*) AS n FROM jobs WHERE state = 'running'`),
     deadCount: db.prepare(`SELECT count(*) AS n FROM jobs WHERE state = 'dead'`),
     unnotifiedCount: db.prepare('SELECT count(*) AS n FROM jobs WHERE notified = 0'),
+    unfinishedByPrefix: db.prepare(
+      `SELECT count(*) AS n FROM (
+         SELECT seq FROM jobs WHERE state IN ('pending', 'failed') AND id >= ? AND id < ?
+         UNION SELECT seq FROM jobs WHERE state = 'running' AND id >= ? AND id < ?
+         UNION SELECT seq FROM jobs WHERE notified = 0 AND id >= ? AND id < ?)`,
+    ),
     attemptsOf: db.prepare('SELECT attempt, started_ms, ended_ms, error_code, error_message, log FROM attempts WHERE job_seq = ? ORDER BY rid'),
     dead: db.prepare(`SELECT * FROM jobs WHERE state = 'dead' ORDER BY seq LIMIT ?`),
     deadOfKind: db.prepare(`SELECT * FROM jobs WHERE state = 'dead' AND kind = ? ORDER BY seq LIMIT ?`),
