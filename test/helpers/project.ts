@@ -55,7 +55,7 @@ export default async function (job: { inputs: string[]; outputDir: string; log(m
 `;
 
 /** A small project: bucket `raw` (versioned) → dataset `items` (prefix `in/`, a schema check) → bucket `out`. */
-export function simpleConfig(transform: string, extra = ''): string {
+export function simpleConfig(transform: string, extra = '', maxValue = 100): string {
   return `{
     name: 'test',
     buckets: { raw: {}, out: {} },
@@ -63,7 +63,7 @@ export function simpleConfig(transform: string, extra = ''): string {
       items: {
         source: { bucket: 'raw', prefix: 'in/' },
         contributor: '^in/(?<contributor>[^/]+)/',
-        quality: { format: 'csv', checks: [{ type: 'schema', columns: { id: 'integer', value: 'number' } }, { type: 'range', column: 'value', min: 0, max: 100 }] },
+        quality: { format: 'csv', checks: [{ type: 'schema', columns: { id: 'integer', value: 'number' } }, { type: 'range', column: 'value', min: 0, max: ${maxValue} }] },
         transform: ${transform},
         load: { bucket: 'out', groupBy: '^in/(?<group>[^/]+)/' },
       },

@@ -144,6 +144,26 @@ test('a hanging transform keeps running without a timeout and is stopped by one 
   });
 });
 
+test('new checks rebuild the dataset: data that fails them leaves the next version, readers keep the old one meanwhile', { timeout: 60_000 }, async () => {
+  await withProject({ 'copy.ts': copyTransform('v1') }, simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`), async (reflow, project) => {
+    await putText(reflow, 'raw', 'in/a/low.csv', goodCsv(2, 3));
+    await putText(reflow, 'raw', 'in/b/high.csv', goodCsv(2, 50));
+    await quiet(reflow);
+    const before = (await reflow.catalog.getVersion('items'))!;
+    assert.equal(before.items, 2);
+    project.config(simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`, '', 10));
+    assert.match((await reflow.pipeline!.plan()).text, /checks of dataset `items` \w{8} → \w{8}: 2 items of dataset `items` will be rebuilt/);
+    const applied = await reflow.pipeline!.apply();
+    assert.equal(applied.rebuilds.length, 1);
+    await quiet(reflow);
+    const after = (await reflow.catalog.getVersion('items'))!;
+    assert.equal(after.version, before.version + 1, 'one switch');
+    assert.deepEqual((await reflow.pipeline!.manifest('items')).entries.map((e) => e.object.key), ['in/a/low.csv']);
+    assert.equal((await reflow.pipeline!.manifest('items', before.version)).entries.length, 2);
+    assert.ok((await reflow.pipeline!.alerts({ dataset: 'items' })).some((a) => a.object.key === 'in/b/high.csv' && /outside/.test(a.reasons.join())));
+  });
+});
+
 test('an external command in another language is a transform too', { timeout: 60_000 }, async () => {
   await withProject({
     'upper.py': [
