@@ -70,7 +70,7 @@ function explain(err) {
   }
   if (err.status === 403 || err.status === 401) {
     return {
-      title: 'The API requires signed requests',
+      title: 'Signed requests only',
       text: `The API requires signed requests; start without REFLOW_ROOT_ACCESS_KEY_ID/SECRET for the dashboard. (${err.code}: ${err.message})`,
       kind: 'auth',
     };
@@ -180,7 +180,13 @@ function onEvent(event) {
     type: event['detail-type'],
     source: event.source,
     dataset: detail.dataset,
-    what: detail.version !== undefined ? `v${detail.version}` : object.key || (detail.bucket && detail.bucket.name) || '',
+    // S3's own detail has a `version` field ("0") too: only a dataset event's version is a dataset version.
+    what:
+      event.source === 'reflow.datasets' && detail.version !== undefined
+        ? `v${detail.version} (${detail.items} items, +${detail.added} −${detail.removed})`
+        : detail.bucket && detail.bucket.name
+          ? `s3://${detail.bucket.name}/${object.key || ''}`
+          : object.key || '',
     replay: event['replay-name'] || detail.replay,
   });
   state.events.length = Math.min(state.events.length, 12);
@@ -493,6 +499,9 @@ function datasetHead(entry, current, colours) {
       h('span', { class: 'tv' }, swatch(colours.get(tv)), tv),
       `; ${fmtInt(summary.stale)} stale`,
       built !== undefined && built !== current.items ? h('span', { class: 'muted' }, ` (${fmtInt(built)} items of ${tv} recorded)`) : null,
+      rebuild && rebuild.state === 'RUNNING'
+        ? h('span', { class: 'muted' }, ` · rebuilding with ${rebuild.toTransformVersion}: ${fmtInt(Math.max(0, rebuild.staleAtStart - summary.stale))}/${fmtInt(rebuild.staleAtStart)}`)
+        : null,
     );
   }
   const badge =
@@ -556,7 +565,7 @@ function consistencyCard(entry, current, colours, running) {
     if (summary.replay) body.push(progress(`replay ${summary.replay.state.toLowerCase()}`, summary.replay.replayed, summary.replay.total, '#8a94a6'));
     body.push(h('p', { class: 'muted small' }, current ? `Readers keep seeing v${current.version} until every item is rebuilt; then the new version is published at once.` : 'The first version is published when every item is built.'));
   }
-  body.push(h('h3', {}, 'Items per transform version'));
+  body.push(h('h3', {}, 'Items recorded per transform version'));
   if (total === 0) body.push(h('p', { class: 'muted' }, 'No item built yet.'));
   else {
     body.push(

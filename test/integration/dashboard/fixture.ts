@@ -41,12 +41,18 @@ const CONFIG = `export default {
 };
 `;
 
-/** The transform: copies its inputs. `marker` changes its bytes (and so its version) for a rebuild. */
-export function transformSource(marker = 'first'): string {
+/**
+ * The transform: copies its inputs. `marker` changes its bytes (and so its version) for a rebuild; with `gate` each
+ * job waits until that file exists, so a test can look at a rebuild while it runs.
+ */
+export function transformSource(marker = 'first', gate?: string): string {
   return `// copy (${marker}): the dataset item is the raw file itself.
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+const GATE: string | undefined = ${gate === undefined ? 'undefined' : JSON.stringify(gate)};
 export default async function copy(job: { inputs: string[]; outputDir: string }) {
+  while (GATE !== undefined && !existsSync(GATE)) await new Promise((r) => setTimeout(r, 50));
   await mkdir(job.outputDir, { recursive: true });
   for (const input of job.inputs) await copyFile(input, join(job.outputDir, basename(input)));
   return { metadata: { files: job.inputs.length } };
@@ -79,7 +85,9 @@ export interface DashboardReflow {
   /** Waits until every upload so far went through checks, transforms and load. */
   settle(): Promise<void>;
   /** Rewrites the transform (a new version) and applies the project: a rebuild starts. */
-  changeTransform(marker: string): Promise<void>;
+  changeTransform(marker: string, gate?: string): Promise<void>;
+  /** Stops the HTTP API only (the page's server goes away); close() still closes the rest. */
+  stopServer(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,6 +113,12 @@ export async function startDashboardReflow(options: { server?: Partial<ServerOpt
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  let serving = true;
+  const stopServer = async () => {
+    if (!serving) return;
+    serving = false;
+    await app.close();
+  };
   return {
     reflow,
     app,
@@ -117,12 +131,13 @@ export async function startDashboardReflow(options: { server?: Partial<ServerOpt
       await reflow.store.flushEvents();
       await reflow.pipeline?.idle();
     },
-    async changeTransform(marker) {
-      writeFileSync(join(projectDir, 'transforms', 'copy.ts'), transformSource(marker));
+    async changeTransform(marker, gate) {
+      writeFileSync(join(projectDir, 'transforms', 'copy.ts'), transformSource(marker, gate));
       await reflow.pipeline!.apply();
     },
+    stopServer,
     async close() {
-      await app.close();
+      await stopServer();
       await reflow.close();
       rmSync(base, { recursive: true, force: true });
     },
