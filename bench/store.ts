@@ -16,8 +16,10 @@
  *
  * Rounds alternate ours and the peer, each on a fresh server and data directory; medians and spread are reported.
  * Sizes: BENCH_STORE_OBJECTS (10000), BENCH_STORE_OBJECT_KB (3), BENCH_STORE_CONCURRENCY (16), BENCH_STORE_BIG_MB
- * (2048), BENCH_ROUNDS (3); BENCH_STORE_ONLY=small|big runs one half; BENCH_STORE_SERVER_ARGS passes node flags to
- * the server (e.g. `--cpu-prof`).
+ * (2048), BENCH_ROUNDS (3); BENCH_STORE_ONLY=small|big runs one half; BENCH_STORE_MODES=reflow,peer,endpoint picks
+ * the servers of (a) (all three by default; a partial run writes no result file); BENCH_STORE_SERVER_ARGS passes node
+ * flags to the server (e.g. `--cpu-prof`). The client's own CPU per object is reported too: client and server share
+ * this box's two cores, so it says how much of the box the load generator takes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -214,7 +216,7 @@ async function prepareRequests(url: string, count: number): Promise<Prepared[]> 
   return out;
 }
 
-async function firePuts(port: number, requests: Prepared[]): Promise<{ perSecond: number; p50: number; p99: number }> {
+async function firePuts(port: number, requests: Prepared[]): Promise<{ perSecond: number; p50: number; p99: number; clientCpuMs: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const latencies: number[] = [];
   let next = 0;
@@ -234,24 +236,31 @@ async function firePuts(port: number, requests: Prepared[]): Promise<{ perSecond
       req.end(r.body);
     });
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < requests.length) await one(requests[next++]!);
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { perSecond: requests.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return {
+    perSecond: requests.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    clientCpuMs: (used.user + used.system) / 1000 / requests.length,
+  };
 }
 
 async function smallObjects(): Promise<void> {
   type Mode = 'reflow' | 'peer' | 'endpoint';
-  const modes: Mode[] = ['reflow', 'peer', 'endpoint'];
-  const figures = Object.fromEntries(modes.map((m) => [m, { perSecond: [] as number[], p50: [] as number[], p99: [] as number[], cpuMs: [] as number[], rss: [] as number[] }])) as Record<
-    Mode,
-    { perSecond: number[]; p50: number[]; p99: number[]; cpuMs: number[]; rss: number[] }
-  >;
+  const all: Mode[] = ['reflow', 'peer', 'endpoint'];
+  const modes = (process.env.BENCH_STORE_MODES ?? all.join(',')).split(',').filter((m): m is Mode => (all as string[]).includes(m));
+  const figures = Object.fromEntries(
+    modes.map((m) => [m, { perSecond: [] as number[], p50: [] as number[], p99: [] as number[], cpuMs: [] as number[], clientCpuMs: [] as number[], rss: [] as number[] }]),
+  ) as Record<Mode, { perSecond: number[]; p50: number[]; p99: number[]; cpuMs: number[]; clientCpuMs: number[]; rss: number[] }>;
   const round = async (mode: Mode): Promise<void> => {
     const server = await startServer(mode);
     try {
@@ -268,6 +277,7 @@ async function smallObjects(): Promise<void> {
       f.perSecond.push(r.perSecond);
       f.p50.push(r.p50);
       f.p99.push(r.p99);
+      f.clientCpuMs.push(r.clientCpuMs);
       f.rss.push(server.maxRss());
     } finally {
       await server.stop();
@@ -278,9 +288,24 @@ async function smallObjects(): Promise<void> {
   const summary = Object.fromEntries(
     modes.map((m) => [
       m,
-      { objectsPerSecond: spread(figures[m].perSecond), latencyMs: { p50: spread(figures[m].p50), p99: spread(figures[m].p99) }, serverCpuMsPerObject: spread(figures[m].cpuMs), serverMaxRssBytes: spread(figures[m].rss) },
+      {
+        objectsPerSecond: spread(figures[m].perSecond),
+        latencyMs: { p50: spread(figures[m].p50), p99: spread(figures[m].p99) },
+        serverCpuMsPerObject: spread(figures[m].cpuMs),
+        clientCpuMsPerObject: spread(figures[m].clientCpuMs),
+        serverMaxRssBytes: spread(figures[m].rss),
+      },
     ]),
-  ) as unknown as Record<Mode, { objectsPerSecond: ReturnType<typeof spread>; serverCpuMsPerObject: ReturnType<typeof spread> }>;
+  ) as unknown as Record<Mode, { objectsPerSecond: ReturnType<typeof spread>; serverCpuMsPerObject: ReturnType<typeof spread>; clientCpuMsPerObject: ReturnType<typeof spread> }>;
+  if (modes.length < all.length) {
+    for (const m of modes) {
+      console.log(
+        `${m}: ${describeSpread(summary[m].objectsPerSecond, 'objects/s')} | server CPU ${fmt(summary[m].serverCpuMsPerObject.median, 3)} ms/object, ` +
+          `client CPU ${fmt(summary[m].clientCpuMsPerObject.median, 3)} ms/object`,
+      );
+    }
+    return;
+  }
   const ratio = summary.reflow.objectsPerSecond.median / summary.peer.objectsPerSecond.median;
   console.log(
     `${fmt(OBJECTS)} PUTs of ${OBJECT_BYTES / 1024} KB, ${CONCURRENCY} connections: ours ${describeSpread(summary.reflow.objectsPerSecond, 'objects/s')} | ` +
@@ -288,7 +313,8 @@ async function smallObjects(): Promise<void> {
   );
   console.log(
     `  the S3 endpoint alone (memory store): ${describeSpread(summary.endpoint.objectsPerSecond, 'objects/s')} | server CPU per object: ours ` +
-      `${fmt(summary.reflow.serverCpuMsPerObject.median, 3)} ms, peer ${fmt(summary.peer.serverCpuMsPerObject.median, 3)} ms, endpoint alone ${fmt(summary.endpoint.serverCpuMsPerObject.median, 3)} ms`,
+      `${fmt(summary.reflow.serverCpuMsPerObject.median, 3)} ms, peer ${fmt(summary.peer.serverCpuMsPerObject.median, 3)} ms, endpoint alone ${fmt(summary.endpoint.serverCpuMsPerObject.median, 3)} ms` +
+      ` | client CPU per object ${fmt(summary.reflow.clientCpuMsPerObject.median, 3)} ms`,
   );
   writeResult('store-small-objects', {
     objects: OBJECTS,
