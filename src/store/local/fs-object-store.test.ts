@@ -51,67 +51,90 @@ async function busEvents(bus: SqliteEventBus, EventBusName = 'default'): Promise
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
-test('local: identical content is stored once; the blob goes when its last reference does', async () => {
-  const { bus, store } = await openFresh();
-  try {
-    await store.createBucket('dedup');
-    await store.putBucketVersioning('dedup', 'Enabled');
-    const a = await store.putObject('dedup', 'a', bodyOf('same bytes'));
-    await store.putObject('dedup', 'b', bodyOf('same bytes'));
-    await store.copyObject({ bucket: 'dedup', key: 'a' }, { bucket: 'dedup', key: 'c' });
-    assert.deepEqual(store.blobFiles(), [sha('same bytes')]);
-    assert.deepEqual(store.blobRefs(), [{ sha256: sha('same bytes'), size: 10, refs: 3 }]);
-    await store.deleteObject('dedup', 'a'); // a delete marker: the version (and its blob) stays
-    assert.equal(store.blobRefs()[0]!.refs, 3);
-    await store.deleteObject('dedup', 'a', { versionId: a.versionId });
-    const b = await store.listObjectVersions('dedup', { prefix: 'b' });
-    await store.deleteObject('dedup', 'b', { versionId: b.versions[0]!.versionId });
-    assert.deepEqual(store.blobFiles(), [sha('same bytes')]);
-    const c = await store.listObjectVersions('dedup', { prefix: 'c' });
-    await store.deleteObject('dedup', 'c', { versionId: c.versions[0]!.versionId });
-    assert.deepEqual(store.blobFiles(), []);
-    assert.deepEqual(store.blobRefs(), []);
-  } finally {
-    await store.close();
-    await bus.close();
-  }
-});
+/**
+ * The two ways a blob is kept: a file of its own (every blob, with inlineMaxBytes 0) or inline in the database
+ * (bodies up to inlineMaxBytes, 64 KiB by default). The tests below that count blobs run in both.
+ */
+const STORAGE = [
+  { name: 'files', options: { inlineMaxBytes: 0 } },
+  { name: 'inline', options: {} },
+] as const;
 
-test('local: overwriting a null version, replacing a part and aborting free their blobs; complete copies no bytes', async () => {
-  const { bus, store } = await openFresh({ minPartSize: 4 });
-  try {
-    await store.createBucket('frees');
-    await store.putObject('frees', 'k', bodyOf('first'));
-    await store.putObject('frees', 'k', bodyOf('second'));
-    assert.deepEqual(store.blobFiles(), [sha('second')]);
-    const { uploadId } = await store.createMultipartUpload('frees', 'mp');
-    await store.uploadPart('frees', 'mp', uploadId, 1, bodyOf('part one'));
-    await store.uploadPart('frees', 'mp', uploadId, 1, bodyOf('part ONE'));
-    const p2 = await store.uploadPart('frees', 'mp', uploadId, 2, bodyOf('part two'));
-    assert.deepEqual(store.blobFiles(), [sha('second'), sha('part ONE'), sha('part two')].sort());
-    const done = await store.completeMultipartUpload('frees', 'mp', uploadId, [
-      { partNumber: 1, etag: `"${md5Hex('part ONE')}"` },
-      { partNumber: 2, etag: p2.etag },
-    ]);
-    // The parts' blobs became the version's segments: same files, no new one.
-    assert.deepEqual(store.blobFiles(), [sha('second'), sha('part ONE'), sha('part two')].sort());
-    assert.equal(done.sha256, sha('part ONEpart two'));
-    assert.equal((await readAll((await store.getObject('frees', 'mp')).body)).toString(), 'part ONEpart two');
-    const other = await store.createMultipartUpload('frees', 'gone');
-    await store.uploadPart('frees', 'gone', other.uploadId, 1, bodyOf('aborted'));
-    assert.ok(store.blobFiles().includes(sha('aborted')));
-    await store.abortMultipartUpload('frees', 'gone', other.uploadId);
-    assert.ok(!store.blobFiles().includes(sha('aborted')));
-    await store.deleteObject('frees', 'mp');
-    assert.deepEqual(store.blobFiles(), [sha('second')]);
-  } finally {
-    await store.close();
-    await bus.close();
+/** The blobs kept, as the storage class under test keeps them; the other class must hold none. */
+function kept(store: FsObjectStore, storage: (typeof STORAGE)[number]): string[] {
+  const refs = store.blobRefs();
+  if (storage.name === 'files') {
+    assert.deepEqual(refs.filter((r) => r.inline), [], 'no inline blob when inlineMaxBytes is 0');
+    assert.deepEqual(store.blobFiles(), refs.map((r) => r.sha256), 'a file for every referenced blob and no other');
+    return store.blobFiles();
   }
-});
+  assert.deepEqual(store.blobFiles(), [], 'small bodies get no file');
+  return refs.filter((r) => r.inline).map((r) => r.sha256);
+}
+
+for (const storage of STORAGE) {
+  test(`local (${storage.name}): identical content is stored once; the blob goes when its last reference does`, async () => {
+    const { bus, store } = await openFresh(storage.options);
+    try {
+      await store.createBucket('dedup');
+      await store.putBucketVersioning('dedup', 'Enabled');
+      const a = await store.putObject('dedup', 'a', bodyOf('same bytes'));
+      await store.putObject('dedup', 'b', bodyOf('same bytes'));
+      await store.copyObject({ bucket: 'dedup', key: 'a' }, { bucket: 'dedup', key: 'c' });
+      assert.deepEqual(kept(store, storage), [sha('same bytes')]);
+      assert.deepEqual(store.blobRefs(), [{ sha256: sha('same bytes'), size: 10, refs: 3, inline: storage.name === 'inline' }]);
+      await store.deleteObject('dedup', 'a'); // a delete marker: the version (and its blob) stays
+      assert.equal(store.blobRefs()[0]!.refs, 3);
+      await store.deleteObject('dedup', 'a', { versionId: a.versionId });
+      const b = await store.listObjectVersions('dedup', { prefix: 'b' });
+      await store.deleteObject('dedup', 'b', { versionId: b.versions[0]!.versionId });
+      assert.deepEqual(kept(store, storage), [sha('same bytes')]);
+      const c = await store.listObjectVersions('dedup', { prefix: 'c' });
+      await store.deleteObject('dedup', 'c', { versionId: c.versions[0]!.versionId });
+      assert.deepEqual(kept(store, storage), []);
+      assert.deepEqual(store.blobRefs(), []);
+    } finally {
+      await store.close();
+      await bus.close();
+    }
+  });
+
+  test(`local (${storage.name}): overwriting a null version, replacing a part and aborting free their blobs; complete copies no bytes`, async () => {
+    const { bus, store } = await openFresh({ minPartSize: 4, ...storage.options });
+    try {
+      await store.createBucket('frees');
+      await store.putObject('frees', 'k', bodyOf('first'));
+      await store.putObject('frees', 'k', bodyOf('second'));
+      assert.deepEqual(kept(store, storage), [sha('second')]);
+      const { uploadId } = await store.createMultipartUpload('frees', 'mp');
+      await store.uploadPart('frees', 'mp', uploadId, 1, bodyOf('part one'));
+      await store.uploadPart('frees', 'mp', uploadId, 1, bodyOf('part ONE'));
+      const p2 = await store.uploadPart('frees', 'mp', uploadId, 2, bodyOf('part two'));
+      assert.deepEqual(kept(store, storage), [sha('second'), sha('part ONE'), sha('part two')].sort());
+      const done = await store.completeMultipartUpload('frees', 'mp', uploadId, [
+        { partNumber: 1, etag: `"${md5Hex('part ONE')}"` },
+        { partNumber: 2, etag: p2.etag },
+      ]);
+      // The parts' blobs became the version's segments: same blobs, no new one.
+      assert.deepEqual(kept(store, storage), [sha('second'), sha('part ONE'), sha('part two')].sort());
+      assert.equal(done.sha256, sha('part ONEpart two'));
+      assert.equal((await readAll((await store.getObject('frees', 'mp')).body)).toString(), 'part ONEpart two');
+      const other = await store.createMultipartUpload('frees', 'gone');
+      await store.uploadPart('frees', 'gone', other.uploadId, 1, bodyOf('aborted'));
+      assert.ok(kept(store, storage).includes(sha('aborted')));
+      await store.abortMultipartUpload('frees', 'gone', other.uploadId);
+      assert.ok(!kept(store, storage).includes(sha('aborted')));
+      await store.deleteObject('frees', 'mp');
+      assert.deepEqual(kept(store, storage), [sha('second')]);
+    } finally {
+      await store.close();
+      await bus.close();
+    }
+  });
+}
 
 test('local: opening sweeps orphan blobs (crash before a commit, or after a refs-to-zero commit) and tmp leftovers', async () => {
-  const { dir, bus, store } = await openFresh();
+  const { dir, bus, store } = await openFresh({ inlineMaxBytes: 0 });
   await store.createBucket('sweep');
   await store.putObject('sweep', 'kept', bodyOf('kept bytes'));
   await store.close();
@@ -125,7 +148,7 @@ test('local: opening sweeps orphan blobs (crash before a commit, or after a refs
   mkdirSync(join(storeDir, 'blobs', freed.slice(0, 2)), { recursive: true });
   writeFileSync(join(storeDir, 'blobs', freed.slice(0, 2), freed), 'freed before unlink');
   writeFileSync(join(storeDir, 'tmp', 'half-a-body'), 'partial');
-  const again = await FsObjectStore.open({ dir: storeDir, bus });
+  const again = await FsObjectStore.open({ dir: storeDir, bus, inlineMaxBytes: 0 });
   try {
     assert.deepEqual(again.swept, { tmp: 1, blobs: 2 });
     assert.deepEqual(again.blobFiles(), [sha('kept bytes')]);
@@ -309,45 +332,46 @@ test('local: a read in progress keeps its bytes when the version is deleted unde
   }
 });
 
-test('local: concurrent writes and deletes of the same content keep files and references in step', async () => {
-  const { bus, store } = await openFresh();
-  try {
-    await store.createBucket('race');
-    await store.putBucketVersioning('race', 'Enabled');
-    const bodies = ['alpha', 'beta', 'gamma'];
-    const ops: Array<Promise<unknown>> = [];
-    for (let i = 0; i < 60; i++) {
-      const key = `k${i % 4}`;
-      const text = bodies[i % 3]!;
-      ops.push(
-        store.putObject('race', key, bodyOf(text)).then(async (r) => {
-          if (i % 2 === 0) await store.deleteObject('race', key, { versionId: r.versionId });
-        }),
-      );
-      if (i % 5 === 0) {
+for (const storage of STORAGE) {
+  test(`local (${storage.name}): concurrent writes and deletes of the same content keep blobs and references in step`, async () => {
+    const { bus, store } = await openFresh(storage.options);
+    try {
+      await store.createBucket('race');
+      await store.putBucketVersioning('race', 'Enabled');
+      const bodies = ['alpha', 'beta', 'gamma'];
+      const ops: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 60; i++) {
+        const key = `k${i % 4}`;
+        const text = bodies[i % 3]!;
         ops.push(
-          store.createMultipartUpload('race', key).then(async ({ uploadId }) => {
-            await store.uploadPart('race', key, uploadId, 1, bodyOf(text));
-            if (i % 10 === 0) await store.abortMultipartUpload('race', key, uploadId);
+          store.putObject('race', key, bodyOf(text)).then(async (r) => {
+            if (i % 2 === 0) await store.deleteObject('race', key, { versionId: r.versionId });
           }),
         );
+        if (i % 5 === 0) {
+          ops.push(
+            store.createMultipartUpload('race', key).then(async ({ uploadId }) => {
+              await store.uploadPart('race', key, uploadId, 1, bodyOf(text));
+              if (i % 10 === 0) await store.abortMultipartUpload('race', key, uploadId);
+            }),
+          );
+        }
       }
+      await Promise.all(ops);
+      assert.deepEqual(kept(store, storage), store.blobRefs().map((r) => r.sha256));
+      for (const v of (await store.listObjectVersions('race')).versions) {
+        const text = (await readAll((await store.getObject('race', v.key, { versionId: v.versionId })).body)).toString();
+        assert.equal(`"${md5Hex(text)}"`, v.etag);
+      }
+      await store.flushEvents();
+      const events = (await busEvents(bus)).filter((e) => e.source === 'aws.s3');
+      assert.equal(events.length, 60 + 30, 'one event per version created and per version deleted');
+    } finally {
+      await store.close();
+      await bus.close();
     }
-    await Promise.all(ops);
-    const refs = store.blobRefs();
-    assert.deepEqual(store.blobFiles(), refs.map((r) => r.sha256), 'a file for every referenced blob and no other');
-    for (const v of (await store.listObjectVersions('race')).versions) {
-      const text = (await readAll((await store.getObject('race', v.key, { versionId: v.versionId })).body)).toString();
-      assert.equal(`"${md5Hex(text)}"`, v.etag);
-    }
-    await store.flushEvents();
-    const events = (await busEvents(bus)).filter((e) => e.source === 'aws.s3');
-    assert.equal(events.length, 60 + 30, 'one event per version created and per version deleted');
-  } finally {
-    await store.close();
-    await bus.close();
-  }
-});
+  });
+}
 
 test('local: bad options are refused with the field named', async () => {
   const bus = SqliteEventBus.open({ path: ':memory:' });

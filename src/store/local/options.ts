@@ -10,11 +10,18 @@ export interface FsObjectStoreOptions {
   /** Default `default`. */
   eventBusName?: string;
   /**
-   * Default true: a blob's bytes and its directory entry are fsynced before the metadata names it, so a power loss
-   * never leaves a version whose bytes are missing. False is for tests and scratch data (a process crash is still
-   * safe: the page cache survives it).
+   * Default true: a blob file's bytes and its directory entry are fsynced before the metadata names it, so a power
+   * loss never leaves a version whose bytes are missing; and a write is answered only once the metadata's
+   * write-ahead log holding its commit is fsynced too (one fsync shared by all writes committed meanwhile), so what
+   * was acknowledged survives a power loss. False is for tests and scratch data: nothing is fsynced, and a process
+   * crash is still safe (the page cache survives it) but a power loss may lose recent writes.
    */
   fsync?: boolean;
+  /**
+   * Bodies up to this many bytes are kept in the metadata database instead of a file of their own (default 64 KiB;
+   * 0 gives every blob a file). See blobs.ts for why.
+   */
+  inlineMaxBytes?: number;
   /** Requester in events when the caller names none (default: the bus's account, else 000000000000). */
   account?: string;
   /** Largest PutObject / UploadPart body in bytes (default 5 GiB, S3's). */
@@ -32,6 +39,7 @@ export interface CompiledFsObjectStoreOptions {
   bus: EventBus;
   eventBusName: string;
   fsync: boolean;
+  inlineMaxBytes: number;
   account: string;
   maxObjectSize: number;
   minPartSize: number;
@@ -41,6 +49,8 @@ export interface CompiledFsObjectStoreOptions {
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
+/** Above this an inline body would cost more in the WAL and its checkpoint than a file does. */
+const MAX_INLINE = 1 * MiB;
 
 export function compileFsObjectStoreOptions(options: FsObjectStoreOptions): CompiledFsObjectStoreOptions {
   if (!options || typeof options.dir !== 'string' || options.dir === '') {
@@ -54,6 +64,7 @@ export function compileFsObjectStoreOptions(options: FsObjectStoreOptions): Comp
     bus: options.bus,
     eventBusName: options.eventBusName ?? 'default',
     fsync: options.fsync ?? true,
+    inlineMaxBytes: options.inlineMaxBytes ?? 64 * 1024,
     account: options.account ?? process.env.REFLOW_ACCOUNT ?? '000000000000',
     maxObjectSize: options.maxObjectSize ?? 5 * GiB,
     minPartSize: options.minPartSize ?? 5 * MiB,
@@ -64,6 +75,9 @@ export function compileFsObjectStoreOptions(options: FsObjectStoreOptions): Comp
     if (!Number.isSafeInteger(compiled[key]) || compiled[key] <= 0) {
       throw new ReflowError('InvalidConfiguration', `${key} must be a positive integer, got ${compiled[key]}`, { field: key });
     }
+  }
+  if (!Number.isSafeInteger(compiled.inlineMaxBytes) || compiled.inlineMaxBytes < 0 || compiled.inlineMaxBytes > MAX_INLINE) {
+    throw new ReflowError('InvalidConfiguration', `inlineMaxBytes must be an integer from 0 to ${MAX_INLINE}, got ${compiled.inlineMaxBytes}`, { field: 'inlineMaxBytes' });
   }
   return compiled;
 }

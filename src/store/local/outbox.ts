@@ -3,7 +3,11 @@
  * this loop takes the records in order, puts them on the bus as trusted entries with an EventId derived from the
  * store id and the row's seq, and deletes the rows it delivered. After a SIGKILL anywhere the next open resumes it:
  * a row put but not yet deleted is put again with the same EventId, which the bus turns into a no-op. So every
- * committed version has exactly one event, and no event names an uncommitted one.
+ * committed version has exactly one event, and no event names an uncommitted one. With fsync on, only rows known
+ * to be on disk are sent (`upTo`), so no power loss leaves an event for a version the store lost.
+ *
+ * The rows a pass delivered are deleted in one transaction at the end of the pass (not one per PutEvents call): a
+ * crash in between only means those rows are put again, as no-ops.
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -38,6 +42,8 @@ export interface RelayOptions {
   batchSize: number;
   /** Rows read per pass (several PutEvents calls, one delete transaction). */
   passSize: number;
+  /** The newest row that may be sent now (raised by `allowUpTo` as commits become durable). */
+  upTo: number;
   onError?: (err: Error) => void;
 }
 
@@ -45,7 +51,8 @@ const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 5_000;
 
 export class OutboxRelay {
-  private readonly select: Database.Statement<[number], { seq: number; record: string }>;
+  private readonly select: Database.Statement<[number, number], { seq: number; record: string }>;
+  private upTo: number;
   private readonly remove: (seqs: number[]) => void;
   private readonly maxSeq: Database.Statement<[], { seq: number | null }>;
   private readonly countUpTo: Database.Statement<[number], { n: number }>;
@@ -59,13 +66,21 @@ export class OutboxRelay {
 
   constructor(private readonly options: RelayOptions) {
     const { db } = options;
-    this.select = db.prepare('SELECT seq, record FROM outbox ORDER BY seq LIMIT ?');
+    this.upTo = options.upTo;
+    this.select = db.prepare('SELECT seq, record FROM outbox WHERE seq <= ? ORDER BY seq LIMIT ?');
     const del = db.prepare('DELETE FROM outbox WHERE seq = ?');
     this.remove = db.transaction((seqs: number[]) => {
       for (const seq of seqs) del.run(seq);
     });
     this.maxSeq = db.prepare('SELECT max(seq) AS seq FROM outbox');
     this.countUpTo = db.prepare('SELECT count(*) AS n FROM outbox WHERE seq <= ?');
+  }
+
+  /** Rows up to `seq` are durable: they may be sent. */
+  allowUpTo(seq: number): void {
+    if (seq <= this.upTo) return;
+    this.upTo = seq;
+    this.wake();
   }
 
   /** A commit added rows: make sure a pass runs (now, or right after the current one). */
@@ -88,28 +103,32 @@ export class OutboxRelay {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       this.again = false;
-      const rows = this.select.all(this.options.passSize);
+      const rows = this.select.all(this.upTo, this.options.passSize);
       if (rows.length === 0) return;
       let failed = false;
+      const delivered: number[] = [];
       for (let i = 0; i < rows.length && !this.stopped; i += this.options.batchSize) {
         const batch = rows.slice(i, i + this.options.batchSize);
         const entries = batch.map((row) => this.entry(row.seq, row.record));
         try {
           const result = await this.options.bus.putEvents({ Entries: entries }, { trusted: true });
-          const delivered = batch.filter((_, j) => result.Entries[j] !== undefined && result.Entries[j]!.ErrorCode === undefined);
-          if (delivered.length) this.remove(delivered.map((r) => r.seq));
-          if (delivered.length < batch.length) {
+          const before = delivered.length;
+          batch.forEach((row, j) => {
+            if (result.Entries[j] !== undefined && result.Entries[j]!.ErrorCode === undefined) delivered.push(row.seq);
+          });
+          if (delivered.length - before < batch.length) {
             const bad = result.Entries.find((e) => e.ErrorCode !== undefined);
-            this.fail(new ReflowError('InternalError', `the bus refused ${batch.length - delivered.length} object event(s): ${bad?.ErrorCode}: ${bad?.ErrorMessage}`));
+            this.fail(new ReflowError('InternalError', `the bus refused ${batch.length - (delivered.length - before)} object event(s): ${bad?.ErrorCode}: ${bad?.ErrorMessage}`));
             failed = true;
           }
         } catch (err) {
           this.fail(err instanceof Error ? err : new Error(String(err)));
           failed = true;
         }
-        this.notify();
         if (failed) break;
       }
+      if (delivered.length) this.remove(delivered);
+      this.notify();
       if (failed) {
         // Keep the rows (order included) and retry: events must not be lost while the bus is away.
         this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, this.backoffMs * 2));

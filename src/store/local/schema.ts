@@ -4,7 +4,9 @@
  * "newest first" listings sort by; `outbox` holds the events of committed changes until the bus has them, written
  * in the same transaction as the change.
  */
-export const SCHEMA_VERSION = 1;
+import type Database from 'better-sqlite3';
+
+export const SCHEMA_VERSION = 2;
 
 export const DDL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,13 +47,23 @@ CREATE TABLE IF NOT EXISTS segments (
   PRIMARY KEY (vid, idx)
 ) WITHOUT ROWID;
 
--- One row per blob file; refs counts segments and parts pointing at it. A row at refs 0 is deleted with the
--- reference, and the file is unlinked after the commit (a crash in between leaves a file the next open sweeps).
+-- One row per blob; refs counts segments and parts pointing at it. A row at refs 0 is deleted with the
+-- reference, and its file is unlinked after the commit (a crash in between leaves a file the next open sweeps).
+-- A small blob has no file: its bytes are in blob_data (data_id), written in the same transaction as the version
+-- that first names them (see INLINE in blobs.ts). data_id is added by migrate() on a version-1 store.
 CREATE TABLE IF NOT EXISTS blobs (
   sha256 TEXT PRIMARY KEY,
   size INTEGER NOT NULL,
-  refs INTEGER NOT NULL
+  refs INTEGER NOT NULL,
+  data_id INTEGER
 ) WITHOUT ROWID;
+
+-- Inline blob bytes. A rowid table, not WITHOUT ROWID: a rowid leaf holds up to ~4 KB of a row before spilling to
+-- overflow pages (an index-shaped WITHOUT ROWID leaf only ~1 KB), and increasing rowids append at the b-tree's end.
+CREATE TABLE IF NOT EXISTS blob_data (
+  id INTEGER PRIMARY KEY,
+  data BLOB NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS uploads (
   upload_id TEXT PRIMARY KEY,
@@ -79,3 +91,10 @@ CREATE TABLE IF NOT EXISTS outbox (
   record TEXT NOT NULL
 );
 `;
+
+/** Brings an older store's tables up to SCHEMA_VERSION (run after DDL, inside a transaction). */
+export function migrate(db: Database.Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('blobs')").all() as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'data_id')) db.prepare('ALTER TABLE blobs ADD COLUMN data_id INTEGER').run();
+  db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(SCHEMA_VERSION));
+}
