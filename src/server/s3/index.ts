@@ -37,10 +37,20 @@ export interface S3ServerOptions {
   now?: () => Date;
 }
 
+/**
+ * Request ids as S3's look (16 uppercase hex): a random prefix per server and a counter. A `randomBytes` call per
+ * request cost ~15 µs of a 3 KB PUT's server time; ids need to be unique, not unpredictable.
+ */
+function requestIds(): () => string {
+  const prefix = randomBytes(4).toString('hex').toUpperCase();
+  let n = 0;
+  return () => prefix + (n++ >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}
+
 export async function buildS3Server(options: S3ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    genReqId: () => randomBytes(8).toString('hex').toUpperCase(),
+    genReqId: requestIds(),
     requestIdHeader: false,
     exposeHeadRoutes: false,
     // Keys up to 1,024 bytes, percent-encoded three times over.
@@ -76,10 +86,12 @@ export async function buildS3Server(options: S3ServerOptions): Promise<FastifyIn
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-amz-request-id', request.id);
     reply.header('x-amz-id-2', Buffer.from(randomUUID()).toString('base64'));
     reply.header('server', 'Reflow');
+    done();
   });
   installS3ErrorHandler(app);
 

@@ -175,6 +175,7 @@ export class FsObjectStore implements ObjectStore {
   private readonly storeId: string;
   private readonly s: ReturnType<typeof prepare>;
   private readonly listStatements = new Map<string, Database.Statement>();
+  private readonly buckets = new Map<string, BucketRow>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly group: GroupCommit;
   /** Present with fsync on: the WAL's shared fsyncs. */
@@ -300,9 +301,17 @@ export class FsObjectStore implements ObjectStore {
     return this.wal ? this.wal.sync() : Promise.resolve();
   }
 
+  /**
+   * A bucket's row. Rows are cached: this process is the store's only writer (lock.db), and every bucket change
+   * below drops its entry once made. Each PUT looked its bucket up twice, ~11 µs of a 3 KB PUT's ~250.
+   */
   private bucketRow(name: string): BucketRow {
-    const row = typeof name === 'string' ? (this.s.bucketGet.get(name) as BucketRow | undefined) : undefined;
-    if (!row) throw noSuchBucket(String(name));
+    let row = this.buckets.get(name);
+    if (!row) {
+      row = typeof name === 'string' ? (this.s.bucketGet.get(name) as BucketRow | undefined) : undefined;
+      if (!row) throw noSuchBucket(String(name));
+      this.buckets.set(name, row);
+    }
     return row;
   }
 
@@ -427,11 +436,22 @@ export class FsObjectStore implements ObjectStore {
       this.s.uploadDelete.run(w.upload.uploadId);
     }
     const versionId = bucket.versioning === 'Enabled' ? newVersionId() : NULL_VERSION_ID;
+    let replaced: number | undefined;
     if (versionId === NULL_VERSION_ID) {
-      const old = this.s.byVersion.get(w.bucket, w.key, NULL_VERSION_ID) as VersionRow | undefined;
-      if (old) this.removeVersion(old.vid, freed);
+      // In a bucket never versioned every version is the null one, so the latest (if any) is it; only a suspended
+      // bucket can hold a null version that is not the latest.
+      const old =
+        latest?.version_id === NULL_VERSION_ID
+          ? latest
+          : bucket.versioning === null
+            ? undefined
+            : (this.s.byVersion.get(w.bucket, w.key, NULL_VERSION_ID) as VersionRow | undefined);
+      if (old) {
+        this.removeVersion(old.vid, freed);
+        replaced = old.vid;
+      }
     }
-    this.s.clearLatest.run(w.bucket, w.key);
+    if (latest && latest.vid !== replaced) this.s.clearLatestVid.run(latest.vid);
     const ms = Date.now();
     const vid = Number(
       this.s.insertVersion.run(
@@ -513,6 +533,7 @@ export class FsObjectStore implements ObjectStore {
         });
       }
       this.s.bucketInsert.run(name, Date.now());
+      this.buckets.delete(name);
     });
   }
 
@@ -532,6 +553,7 @@ export class FsObjectStore implements ObjectStore {
           throw new ReflowError('BucketNotEmpty', 'The bucket you tried to delete is not empty', { field: 'Bucket', details: { bucket: name } });
         }
         this.s.bucketDelete.run(name);
+        this.buckets.delete(name);
       })(),
     );
   }
@@ -543,6 +565,7 @@ export class FsObjectStore implements ObjectStore {
         throw new ReflowError('MalformedXML', `The versioning status must be Enabled or Suspended, got ${JSON.stringify(status)}.`, { field: 'Status' });
       }
       this.s.bucketSetVersioning.run(status, name);
+      this.buckets.delete(name);
     });
   }
 
@@ -1016,7 +1039,7 @@ function prepare(db: Database.Database) {
     latest: db.prepare('SELECT * FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1'),
     byVersion: db.prepare('SELECT * FROM versions WHERE bucket = ? AND key = ? AND version_id = ?'),
     versionsOlder: db.prepare('SELECT * FROM versions WHERE bucket = ? AND key = ? AND vid < ? ORDER BY vid DESC LIMIT ?'),
-    clearLatest: db.prepare('UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1'),
+    clearLatestVid: db.prepare('UPDATE versions SET is_latest = 0 WHERE vid = ?'),
     insertVersion: db.prepare(
       `INSERT INTO versions (bucket, key, version_id, is_latest, delete_marker, size, etag, sha256, parts_count, modified_ms, headers, metadata, checksums)
        VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
