@@ -24,7 +24,7 @@ import { mkdirSync, readdirSync, rmSync, unlinkSync, existsSync } from 'node:fs'
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObjectBody } from '../types.js';
-import { receive, type BodyHasher, type Expectations, type Received } from './receive.js';
+import { receive, type Expectations, type Received } from './receive.js';
 
 /** A received body: `data` (inline) or `path` (a temporary file, gone once adopted or discarded). */
 export type Incoming = Received;
@@ -47,7 +47,6 @@ export class BlobFiles {
     /** Whether the metadata references this blob as a file (a `blobs` row without inline data exists). */
     private readonly referenced: (sha256: string) => boolean,
     private readonly inlineMax: number,
-    private readonly largeHasher?: () => BodyHasher,
   ) {
     this.blobDir = join(root, 'blobs');
     this.tmpDir = join(root, 'tmp');
@@ -61,8 +60,7 @@ export class BlobFiles {
 
   /** Receives a body (in memory when small, else into a new temporary file), checking what the client declared. */
   receive(body: ObjectBody, expect: Expectations): Promise<Incoming> {
-    const options: Parameters<typeof receive>[3] = { fsync: this.fsync, inlineMax: this.inlineMax };
-    if (this.largeHasher) options.largeHasher = this.largeHasher;
+    const options = { fsync: this.fsync, inlineMax: this.inlineMax };
     return receive(body, () => join(this.tmpDir, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`), expect, options);
   }
 

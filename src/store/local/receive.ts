@@ -4,8 +4,12 @@
  * metadata database, see blobs.ts), else in a temporary file, fsynced. The file is opened only once the body is
  * known to outgrow `inlineMax`, so a small body costs no file operation at all.
  *
- * Large bodies are copied once into WRITE_CHUNK buffers; while one is written (and hashed, off the event loop when a
- * `largeHasher` is given) the next fills from the socket. Memory per body stays at two chunks whatever its size.
+ * Large bodies are copied once into a WRITE_CHUNK buffer, written when full; the socket is not read meanwhile.
+ * (Filling a second buffer while the first was written made a 2 GB PUT ~15 % faster but raised the server's RSS
+ * from ~141 to ~160 MB, over the 150 MB budget: the faster socket reads allocate node:http's 64 KiB buffers faster
+ * than V8 collects them.) Memory per body stays at one chunk whatever its size. MD5 and SHA-256 run on the event loop as the bytes arrive
+ * (together ~450 MB/s on this project's machines, MD5 the slower): hashing in worker threads would free the loop
+ * but each worker costs ~12 MB of RSS, more than a 2 GB transfer's 150 MB budget has left.
  */
 import { createHash } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
@@ -13,10 +17,10 @@ import { ReflowError } from '../../errors.js';
 import type { ObjectBody } from '../types.js';
 
 /**
- * Bytes per file write. One write per 64 KiB socket chunk cost ~15 % on 2 GB; 4 MiB writes take a quarter of the
- * syscalls of 1 MiB ones, for 8 MiB per large body in flight (two chunks).
+ * Bytes per file write. One write per 64 KiB socket chunk cost ~15 % on 2 GB. 4 MiB chunks were no faster here
+ * and raised the server's RSS by ~15 MB on a 2 GB PUT (which has a 150 MB budget).
  */
-export const WRITE_CHUNK = 4 << 20;
+export const WRITE_CHUNK = 1 << 20;
 
 export interface Received {
   size: number;
@@ -37,28 +41,17 @@ export interface Expectations {
   what: string;
 }
 
-/** MD5 and SHA-256 of a body, fed in order. `update` may keep the buffer until its promise settles. */
-export interface BodyHasher {
-  update(chunk: Buffer): void | Promise<void>;
-  digest(): Promise<{ md5: Buffer; sha256: string }>;
-  /** The body failed: drop the state. */
-  cancel(): void;
-  /** Buffers to fill for `update`, when the hasher wants its own (shared memory); else plain ones are used. */
-  allocate?(size: number): Buffer;
-}
-
 /** Hashes on the calling thread. */
-export class LocalHasher implements BodyHasher {
+class LocalHasher {
   private readonly md5 = createHash('md5');
   private readonly sha = createHash('sha256');
   update(chunk: Buffer): void {
     this.md5.update(chunk);
     this.sha.update(chunk);
   }
-  async digest(): Promise<{ md5: Buffer; sha256: string }> {
+  digest(): { md5: Buffer; sha256: string } {
     return { md5: this.md5.digest(), sha256: this.sha.digest('hex') };
   }
-  cancel(): void {}
 }
 
 /** Checks declared values before reading a byte, so a bad request fails without storing anything. */
@@ -87,20 +80,13 @@ class Spool {
   private pendingBytes = 0;
   private file: FileHandle | undefined;
   path: string | undefined;
+  /** The chunk being filled (file mode). */
   private current: Buffer | undefined;
-  private spare: Buffer | undefined;
   private filled = 0;
-  /** The previous chunk's write and hash. */
-  private inflight: Promise<unknown> | undefined;
-
-  constructor(
-    private readonly tmpPath: () => string,
-    private readonly hasher: BodyHasher,
-    /** Whether `hasher` sees each chunk here (file mode) rather than as it arrives. */
-    private readonly hashChunks: boolean,
-  ) {}
 
   private spilled = false;
+
+  constructor(private readonly tmpPath: () => string) {}
 
   get inMemory(): boolean {
     return !this.spilled;
@@ -127,44 +113,36 @@ class Spool {
     for (const chunk of kept) await this.append(chunk);
   }
 
-  private buffer(): Buffer {
-    return this.hasher.allocate ? this.hasher.allocate(WRITE_CHUNK) : Buffer.allocUnsafeSlow(WRITE_CHUNK);
-  }
-
-  /** File mode: copies `chunk` into the current buffer, handing full ones to the disk (and the hasher). */
-  async append(chunk: Buffer): Promise<void> {
+  /**
+   * File mode: copies `chunk` into the current buffer, writing it out when full. Returns a promise only when it
+   * writes (the caller waits; the socket is not read meanwhile), else nothing.
+   */
+  append(chunk: Buffer): void | Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
-      this.current ??= this.spare ?? this.buffer();
-      this.spare = undefined;
+      this.current ??= Buffer.allocUnsafeSlow(WRITE_CHUNK);
       const n = chunk.copy(this.current, this.filled, offset);
       this.filled += n;
       offset += n;
-      if (this.filled === this.current.length) await this.hand();
+      if (this.filled === this.current.length) {
+        const written = this.write();
+        if (offset === chunk.length) return written;
+        const rest = chunk.subarray(offset);
+        return written.then(() => this.append(rest));
+      }
     }
   }
 
-  /** Starts writing the current buffer once the previous one is done; the next chunk fills the other buffer. */
-  private async hand(): Promise<void> {
-    const full = this.current!.subarray(0, this.filled);
-    const buffer = this.current!;
-    this.current = undefined;
+  private async write(): Promise<void> {
+    const filled = this.filled;
     this.filled = 0;
-    await this.inflight;
-    const file = this.file!;
-    const write = file.write(full, 0, full.length);
-    const hashed = this.hashChunks ? this.hasher.update(full) : undefined;
-    this.inflight = Promise.all([write, hashed]).then(() => {
-      this.spare = buffer;
-    });
-    // Settled later: a failure is seen by the next hand() or finish(); keep it from counting as unhandled now.
-    this.inflight.catch(() => undefined);
+    // write(2) may take fewer bytes than asked (a full disk reports itself on the next call).
+    for (let done = 0; done < filled; ) done += (await this.file!.write(this.current!, done, filled - done)).bytesWritten;
   }
 
-  /** Every byte handed to the file (still open). */
+  /** Every byte written (the file still open). */
   async finish(): Promise<void> {
-    if (this.filled > 0) await this.hand();
-    await this.inflight;
+    if (this.filled > 0) await this.write();
   }
 
   async close(fsync: boolean): Promise<void> {
@@ -175,7 +153,6 @@ class Spool {
   }
 
   async abandon(): Promise<void> {
-    await this.inflight?.catch(() => undefined);
     if (this.file) await this.file.close().catch(() => undefined);
     this.file = undefined;
     if (this.path) await unlink(this.path).catch(() => undefined);
@@ -185,23 +162,21 @@ class Spool {
 /**
  * Receives `body`. A body no larger than `inlineMax` comes back as `data` (0: never); a larger one is written to a
  * new file at `tmpPath()` (created exclusively), fsynced when `fsync`, and comes back as `path`. On any failure the
- * file, if any, is removed and the error rethrown. `largeHasher` hashes a body declared larger than one chunk.
+ * file, if any, is removed and the error rethrown.
  */
 export async function receive(
   body: ObjectBody,
   tmpPath: () => string,
   expect: Expectations,
-  options: { fsync: boolean; inlineMax: number; largeHasher?: () => BodyHasher },
+  options: { fsync: boolean; inlineMax: number },
 ): Promise<Received> {
   const declaredMd5 = checkDeclared(expect);
   const inlineMax = options.inlineMax > 0 ? options.inlineMax : -1;
   const declared = expect.contentLength;
   // Declared larger than the inline limit: a file from the first byte.
   const fileFromStart = declared === undefined ? inlineMax < 0 : declared > inlineMax;
-  // Hashed chunk by chunk as they are written, off the event loop, when a chunk's round trip is worth it.
-  const offThread = options.largeHasher !== undefined && declared !== undefined && declared > WRITE_CHUNK;
-  const hasher = offThread ? options.largeHasher!() : new LocalHasher();
-  const spool = new Spool(tmpPath, hasher, offThread);
+  const hasher = new LocalHasher();
+  const spool = new Spool(tmpPath);
   let size = 0;
   try {
     if (fileFromStart) await spool.toFile();
@@ -214,13 +189,14 @@ export async function receive(
       if (expect.contentLength !== undefined && size > expect.contentLength) {
         throw new ReflowError('IncompleteBody', `The request body is longer than its Content-Length (${expect.contentLength}).`, { field: 'Body' });
       }
-      if (!offThread) hasher.update(chunk);
+      hasher.update(chunk);
       if (spool.inMemory) {
         spool.keep(chunk);
         // Outgrew the limit (a body of unknown length): from here on it is a file.
         if (size > inlineMax) await spool.toFile();
       } else {
-        await spool.append(chunk);
+        const handed = spool.append(chunk);
+        if (handed) await handed;
       }
     }
     if (expect.contentLength !== undefined && size !== expect.contentLength) {
@@ -228,7 +204,7 @@ export async function receive(
     }
     const inline = spool.inMemory;
     if (!inline) await spool.finish();
-    const digests = await hasher.digest();
+    const digests = hasher.digest();
     if (declaredMd5 && !declaredMd5.equals(digests.md5)) {
       throw new ReflowError('BadDigest', 'The Content-MD5 you specified did not match what we received.', { field: 'ContentMD5' });
     }
@@ -245,7 +221,6 @@ export async function receive(
     received.path = spool.path!;
     return received;
   } catch (err) {
-    hasher.cancel();
     await spool.abandon();
     if (err instanceof ReflowError) throw err;
     // A client that disconnects mid-body surfaces here as a stream error: S3 calls that an incomplete body.
