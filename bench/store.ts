@@ -12,7 +12,8 @@
  * (b) One big object: a single streamed PUT (presigned, so the client does no hashing) and a GET to a file,
  *     against `cp` of the same file on the same disk. Reflow acknowledges an upload only after fsync, so the upload
  *     is also set against cp followed by an fsync of the copy; the download (which, like cp, does not fsync) is set
- *     against plain cp. The server's RSS is sampled every 50 ms from /proc/<pid>/status.
+ *     against plain cp. The server's RSS is sampled every 50 ms from /proc/<pid>/status. A second GET whose bytes the
+ *     client throws away (a diagnostic, not a peer) shows how much of the download is the client's writing.
  *
  * Rounds alternate ours and the peer, each on a fresh server and data directory; medians and spread are reported.
  * Sizes: BENCH_STORE_OBJECTS (10000), BENCH_STORE_OBJECT_KB (3), BENCH_STORE_CONCURRENCY (16), BENCH_STORE_BIG_MB
@@ -396,6 +397,7 @@ async function bigObject(): Promise<void> {
     const sum = writeBigFile(source, BIG_BYTES);
     const upload: number[] = [];
     const download: number[] = [];
+    const downloadDiscarded: number[] = [];
     const cp: number[] = [];
     const cpFsync: number[] = [];
     const rssUp: number[] = [];
@@ -426,6 +428,9 @@ async function bigObject(): Promise<void> {
           for await (const chunk of createReadStream(target)) got.update(chunk as Buffer);
           if (got.digest('hex') !== sum) throw new Error('the downloaded object differs from the uploaded file');
           rmSync(target);
+          t = performance.now();
+          await streamRequest(getUrl, 'GET', undefined, undefined);
+          downloadDiscarded.push(mb / ((performance.now() - t) / 1000));
         } finally {
           await server.stop();
         }
@@ -440,7 +445,7 @@ async function bigObject(): Promise<void> {
         return cp.at(-1)!;
       },
     );
-    const s = { upload: spread(upload), download: spread(download), cp: spread(cp), cpFsync: spread(cpFsync) };
+    const s = { upload: spread(upload), download: spread(download), downloadDiscarded: spread(downloadDiscarded), cp: spread(cp), cpFsync: spread(cpFsync) };
     const ratios = {
       uploadVsCp: s.upload.median / s.cp.median,
       uploadVsCpFsync: s.upload.median / s.cpFsync.median,
@@ -455,6 +460,7 @@ async function bigObject(): Promise<void> {
       `  upload ${fmt(ratios.uploadVsCp * 100, 1)} % of cp (${fmt(ratios.uploadVsCpFsync * 100, 1)} % of cp + fsync), download ${fmt(ratios.downloadVsCp * 100, 1)} % of cp; ` +
         `server RSS at most ${fmt(maxRss / 2 ** 20, 1)} MB | targets 70 %, 150 MB`,
     );
+    console.log(`  download with the client discarding the bytes (diagnostic): ${describeSpread(s.downloadDiscarded, 'MB/s')}`);
     writeResult('store-big-object', {
       bytes: BIG_BYTES,
       setup:
