@@ -7,7 +7,7 @@
  * - rebuild: 10,000 small recordings rebuilt after a transform version change, against the same transform module
  *   in a bare loop over the same files on both cores (two plain child processes, each half the files).
  *
- * BENCH_ROUNDS, BENCH_LATENCY_UPLOADS, BENCH_REBUILD_ITEMS size it.
+ * BENCH_ROUNDS, BENCH_LATENCY_UPLOADS, BENCH_REBUILD_ITEMS size it; BENCH_PIPELINE=latency|rebuild runs one half.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -287,6 +287,8 @@ async function runRebuild(): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  await runLatency();
-  await runRebuild();
+  // BENCH_PIPELINE=latency|rebuild runs one half (profiling); a partial run still writes its own result.
+  const only = process.env.BENCH_PIPELINE;
+  if (only !== 'rebuild') await runLatency();
+  if (only !== 'latency') await runRebuild();
 }

@@ -90,9 +90,11 @@ export class OutboxRelay {
       this.again = true;
       return;
     }
+    // No notify() here: a pass that found nothing sendable (rows committed but not yet durable) must not wake a
+    // waiting flush(), whose wake() would start another empty pass at once — a promise-only cycle that never yields
+    // to the I/O callback (the fsync) that would raise `upTo`. Passes that deliver notify; flush() also polls.
     this.running = this.loop().finally(() => {
       this.running = undefined;
-      this.notify();
       if (this.again && !this.stopped) {
         this.again = false;
         this.wake();
@@ -210,5 +212,6 @@ export class OutboxRelay {
     this.stopped = true;
     this.interruptSleep();
     await this.running;
+    this.notify();
   }
 }
