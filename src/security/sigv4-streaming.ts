@@ -18,7 +18,7 @@ import { createHash, createHmac, timingSafeEqual, type Hash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { ReflowError } from '../errors.js';
-import type { SigV4Identity } from './sigv4.js';
+import { signingKey, type SigV4Identity } from './sigv4.js';
 
 export const STREAMING_SIGNED = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
 export const STREAMING_SIGNED_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
@@ -401,12 +401,9 @@ function sha256Hex(text: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Recovering what verifySigV4 checked, for the chunk chain
 
-/** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"). */
+/** kSigning for the chunk chain: the same (cached) key the seed signature was checked with. */
 export function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
-  const kDate = createHmac('sha256', `AWS4${secret}`).update(date).digest();
-  const kRegion = createHmac('sha256', kDate).update(region).digest();
-  const kService = createHmac('sha256', kRegion).update(service).digest();
-  return createHmac('sha256', kService).update('aws4_request').digest();
+  return signingKey(secret, date, region, service);
 }
 
 /**

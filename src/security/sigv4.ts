@@ -431,7 +431,7 @@ function sha256Hex(text: string): string {
 const keyCache = new Map<string, Buffer>();
 
 /** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"), cached per day. */
-function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
   const cacheKey = `${date}\u0000${region}\u0000${service}\u0000${secret}`;
   let key = keyCache.get(cacheKey);
   if (key === undefined) {

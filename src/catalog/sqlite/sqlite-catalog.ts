@@ -6,13 +6,12 @@
  * whenever something about the key changes, so deciding whether a version can be published reads two small
  * indexes instead of the whole dataset.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import { ReflowError, wrapError } from '../../errors.js';
 import type { Catalog } from '../port.js';
 import type * as T from '../types.js';
 import { computeKeyState, sequencerOrder, type KeyVersion } from '../key-state.js';
+import { openWalDatabase } from '../../sqlite/open.js';
 import { DDL, SCHEMA_VERSION } from './schema.js';
 
 export interface SqliteCatalogOptions {
@@ -82,21 +81,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   private constructor(options: SqliteCatalogOptions) {
-    try {
-      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-      this.db = new Database(options.path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 5000');
-      // Several small commits per item: checkpointing every 1,000 pages (the default) stalls one commit in a few
-      // dozen; 10,000 pages (~40 MB of WAL) makes those stalls rarer, as the job queue does.
-      this.db.pragma('wal_autocheckpoint = 10000');
-      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-      this.db.exec(DDL);
-      this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-    } catch (err) {
-      throw wrapError(err, 'InternalException', `cannot open catalog database ${options.path}: ${(err as Error).message}`);
-    }
+    this.db = openWalDatabase(options.path, { what: 'catalog', ddl: DDL, schemaVersion: SCHEMA_VERSION });
     this.s = prepare(this.db);
   }
 

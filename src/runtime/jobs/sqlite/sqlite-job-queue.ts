@@ -4,14 +4,13 @@
  * batches (one `UPDATE … RETURNING` per batch) and complete in batches (one transaction per batch), which keeps the
  * per-job cost to a few prepared-statement steps.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import { ReflowError, wrapError } from '../../../errors.js';
 import type * as P from '../port.js';
 import { compileJobQueueOptions, retryDelayMs, type CompiledJobQueueOptions, type JobQueueOptions } from '../options.js';
 import { checkEnqueueRequest, type CheckedRequest } from '../validate.js';
 import { ownerProcessGone } from '../owner.js';
+import { openWalDatabase } from '../../../sqlite/open.js';
 import { DDL, SCHEMA_VERSION, type AttemptRow, type JobRow } from './schema.js';
 
 export interface SqliteJobQueueOptions extends JobQueueOptions {
@@ -47,21 +46,7 @@ export class SqliteJobQueue implements P.JobQueue {
   private constructor(options: SqliteJobQueueOptions) {
     this.options = compileJobQueueOptions(options);
     this.now = options.now ?? Date.now;
-    try {
-      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-      this.db = new Database(options.path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
-      this.db.pragma('busy_timeout = 5000');
-      // Jobs rewrite the same few hot pages (index pages, the newest leaves) on every state change; checkpointing
-      // every 10,000 WAL pages instead of SQLite's 1,000 copies each hot page back far less often.
-      this.db.pragma('wal_autocheckpoint = 10000');
-      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-      this.db.exec(DDL);
-      this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-    } catch (err) {
-      throw wrapError(err, 'InternalException', `cannot open job database ${options.path}: ${(err as Error).message}`);
-    }
+    this.db = openWalDatabase(options.path, { what: 'job', ddl: DDL, schemaVersion: SCHEMA_VERSION, synchronous: options.durability === 'power' ? 'FULL' : 'NORMAL' });
     this.s = prepare(this.db);
     this.enqueueManyTx = this.db.transaction((requests: CheckedRequest[], now: number) => requests.map((r) => this.insert(r, now)));
     this.completeTx = this.db.transaction((outcomes: P.AttemptOutcome[], now: number) => this.completeRows(outcomes, now));
