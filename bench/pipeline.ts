@@ -218,14 +218,20 @@ async function rebuildPeer(modulePath: string, files: string[], outDir: string):
   const script = `
     const { features } = await import(${JSON.stringify(modulePath)});
     const { readFile, writeFile } = await import('node:fs/promises');
-    const files = JSON.parse(process.argv[1]);
+    const files = JSON.parse(await readFile(process.argv[1], 'utf8'));
     for (const f of files) await writeFile(${JSON.stringify(outDir)} + '/' + f.split('/').pop() + '.out', await features(await readFile(f, 'utf8')));`;
+  // The file lists go in files: 5,000 paths are more than one argument may hold (E2BIG).
+  const lists = halves.map((half, i) => {
+    const list = join(outDir, `..`, `half-${i}.json`);
+    writeFileSync(list, JSON.stringify(half));
+    return list;
+  });
   const started = performance.now();
   await Promise.all(
-    halves.map(
-      (half) =>
+    lists.map(
+      (list) =>
         new Promise<void>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, JSON.stringify(half)], { stdio: ['ignore', 'inherit', 'inherit'], cwd: root });
+          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, list], { stdio: ['ignore', 'inherit', 'inherit'], cwd: root });
           child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bare loop exited with ${code}`))));
         }),
     ),
