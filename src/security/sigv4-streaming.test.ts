@@ -6,7 +6,6 @@ import { pipeline } from 'node:stream/promises';
 import {
   AwsChunkedDecoder,
   createChecksum,
-  deriveSigningKey,
   StreamingBodyError,
   STREAMING_SIGNED,
   STREAMING_SIGNED_TRAILER,
@@ -14,13 +13,14 @@ import {
   type AwsChunkedOptions,
   type ChunkSigning,
 } from './sigv4-streaming.js';
+import { signingKey } from './sigv4.js';
 
 const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 // The worked example of AWS's "Signature calculations for the Authorization header: Transferring payload in multiple
 // chunks" page: 66,560 bytes of 'a' in a 65,536-byte chunk and a 1,024-byte chunk.
 const AWS_EXAMPLE: ChunkSigning = {
-  signingKey: deriveSigningKey('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', '20130524', 'us-east-1', 's3'),
+  signingKey: signingKey('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', '20130524', 'us-east-1', 's3'),
   seedSignature: '4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9',
   amzDate: '20130524T000000Z',
   scope: '20130524/us-east-1/s3/aws4_request',

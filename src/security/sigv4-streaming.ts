@@ -401,11 +401,6 @@ function sha256Hex(text: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Recovering what verifySigV4 checked, for the chunk chain
 
-/** kSigning for the chunk chain: the same (cached) key the seed signature was checked with. */
-export function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
-  return signingKey(secret, date, region, service);
-}
-
 /**
  * The chunk-signing context of a request whose seed signature `verifySigV4` accepted (header form only: presigned
  * URLs cannot stream signed chunks). Undefined when the headers do not carry what the chain needs.
@@ -427,7 +422,8 @@ export function chunkSigning(
   const date = /Credential=[^/,\s]+\/(\d{8})\//.exec(authorization)?.[1];
   if (seed === undefined || date === undefined) return undefined;
   return {
-    signingKey: deriveSigningKey(secret, date, identity.region, identity.service),
+    // The same (cached) key the seed signature was checked with.
+    signingKey: signingKey(secret, date, identity.region, identity.service),
     seedSignature: seed.toLowerCase(),
     amzDate,
     scope: `${date}/${identity.region}/${identity.service}/aws4_request`,

@@ -69,9 +69,6 @@ CREATE TABLE IF NOT EXISTS quality_reports (
   time_ms INTEGER NOT NULL,
   PRIMARY KEY (dataset, rid, spec_hash)
 ) WITHOUT ROWID;
--- The verdict alone, read for every version of a key whenever its state is recomputed: without it each lookup walks
--- the reports' wide rows (metrics and histograms).
-CREATE INDEX IF NOT EXISTS quality_verdicts ON quality_reports (dataset, rid, spec_hash, passed);
 
 CREATE TABLE IF NOT EXISTS items (
   iid INTEGER PRIMARY KEY,

@@ -1,8 +1,8 @@
 /**
  * The embedded job queue: one SQLite database (WAL). Every state change is one statement or one transaction that
  * commits before the call resolves, so an acknowledged enqueue or completion survives SIGKILL. Owners claim in
- * batches (one `UPDATE … RETURNING` per batch) and complete in batches (one transaction per batch), which keeps the
- * per-job cost to a few prepared-statement steps.
+ * batches (one transaction per batch: the runnable seqs, then one `UPDATE … RETURNING` by primary key each) and
+ * complete in batches (one transaction per batch), which keeps the per-job cost to a few prepared-statement steps.
  */
 import type Database from 'better-sqlite3';
 import { ReflowError, wrapError } from '../../../errors.js';
