@@ -35,6 +35,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // The SDK is loaded only by the client side (the server runs this same file): it would add ~30 MB to the RSS measured.
 import type { S3Client } from '@aws-sdk/client-s3';
 const loadSdk = async () => ({ ...(await import('@aws-sdk/client-s3')), ...(await import('@aws-sdk/s3-request-presigner')) });
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { alternate, describeSpread, fmt, percentile, spread, writeResult } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -137,7 +138,8 @@ async function startServer(mode: 'reflow' | 'peer' | 'endpoint'): Promise<Runnin
   const dir = mkdtempSync(join(tmpdir(), `reflow-bench-store-${mode}-`));
   // BENCH_STORE_SERVER_ARGS passes node flags to the server (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
   const nodeArgs = (process.env.BENCH_STORE_SERVER_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, SELF, '--serve', mode, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The server runs with the flags the `reflow` command gives node (its shebang); the peers get them too.
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, SELF, '--serve', mode, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
