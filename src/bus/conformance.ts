@@ -401,6 +401,45 @@ export function runEventBusConformance(name: string, harness: BusHarness): void 
       assert.ok(d.Progress!.EventsReplayed < 3000);
     });
 
+    it('a handler registered with a concurrency gets that many deliveries at once, each event once, retries its own', async () => {
+      const bus = await fresh();
+      let inFlight = 0;
+      let most = 0;
+      const seen = new Map<number, number>();
+      const failedOnce = new Set<number>();
+      bus.registerHandler(
+        'wide',
+        async (payload) => {
+          const n = (payload as EventEnvelope).detail.n as number;
+          inFlight++;
+          most = Math.max(most, inFlight);
+          await new Promise((r) => setTimeout(r, 2));
+          inFlight--;
+          // Every seventh event fails its first attempt: it is retried alone, and still delivered once it succeeds.
+          if (n % 7 === 0 && !failedOnce.has(n)) {
+            failedOnce.add(n);
+            throw new Error('first attempt fails');
+          }
+          seen.set(n, (seen.get(n) ?? 0) + 1);
+        },
+        { concurrency: 4 },
+      );
+      await ruleWithHandler(bus, 'r', 'wide', { RetryPolicy: { MaximumRetryAttempts: 3 } });
+      for (let i = 0; i < 20; i++) await bus.putEvents({ Entries: Array.from({ length: 10 }, (_, j) => entry({ n: i * 10 + j })) });
+      await bus.drain(30_000);
+      assert.equal(seen.size, 200);
+      assert.ok([...seen.values()].every((count) => count === 1), 'each event succeeded once');
+      assert.equal(most, 4, 'four deliveries ran at once, never more');
+      assert.equal((await bus.listDeadLetters({})).DeadLetters.length, 0);
+    });
+
+    it('rejects a handler concurrency outside 1-64, naming the field', async () => {
+      const bus = await fresh();
+      for (const concurrency of [0, 65, 1.5]) {
+        assert.throws(() => bus.registerHandler('bad', () => undefined, { concurrency }), (err: { code?: string; field?: string }) => err.code === 'ValidationException' && err.field === 'concurrency');
+      }
+    });
+
     it('resumes deliveries after a restart: an accepted event is never lost', async () => {
       let bus = await fresh();
       bus.registerHandler('late', () => {

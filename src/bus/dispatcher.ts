@@ -23,6 +23,8 @@ export interface DispatchQueue {
   deadLetter(route: RoutedTarget, event: QueuedEvent, attempts: number, error: string): void;
   deliver(route: RoutedTarget, event: QueuedEvent, attempt: number): Promise<void>;
   retryDelayMs(retry: number): number;
+  /** Deliveries of this target that may run at once (1 unless its in-process handler was registered with more). */
+  concurrencyOf(route: RoutedTarget): number;
 }
 
 const BATCH = 64;
@@ -80,10 +82,14 @@ export class TargetDispatcher {
       if (this.stopped) return;
       const batch = this.queue.head(this.route.tid, this.delivered, BATCH);
       if (batch.length === 0) return;
-      for (const event of batch) {
-        const done = await this.deliverOne(event);
-        if (!done) return; // stopped mid-way: leave the rest queued for the next start
-        this.delivered = event.seq;
+      const window = Math.max(1, this.queue.concurrencyOf(this.route));
+      for (let i = 0; i < batch.length; i += window) {
+        const group = batch.slice(i, i + window);
+        // Started in log order; each event keeps its own retries. The group is acknowledged once all of it is
+        // settled, so a restart redelivers an unfinished group whole (at least once).
+        const done = group.length === 1 ? [await this.deliverOne(group[0]!)] : await Promise.all(group.map((event) => this.deliverOne(event)));
+        if (done.includes(false)) return; // stopped mid-way: leave the rest queued for the next start
+        this.delivered = group[group.length - 1]!.seq;
       }
       this.queue.ack(this.route.tid, this.delivered);
       // A short batch was the whole queue: anything appended since woke us, and pump() comes back for it. Saves a

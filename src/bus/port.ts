@@ -49,7 +49,7 @@ export interface EventBus {
 
   // ---- Reflow's additions ----
   /** Registers an in-process target, addressed as `arn:reflow:handler:<name>` or a Lambda function ARN's name. */
-  registerHandler(name: string, handler: T.EventHandler): void;
+  registerHandler(name: string, handler: T.EventHandler, options?: T.HandlerOptions): void;
   /** Events a target gave up on: the event, the last error and the attempt count. */
   listDeadLetters(request: T.ListDeadLettersRequest): Promise<{ DeadLetters: T.DeadLetter[]; NextToken?: string }>;
   /** Follows a bus's log (optionally through a pattern) from a position; for `reflow events tail`. */

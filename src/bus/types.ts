@@ -233,6 +233,14 @@ export interface ListReplaysRequest {
 // ---- Reflow's additions ----
 /** An in-process target. Throwing (or rejecting) counts as a failed attempt. */
 export type EventHandler = (payload: unknown, context: DeliveryContext) => void | Promise<void>;
+export interface HandlerOptions {
+  /**
+   * Deliveries to this handler that may run at once (1-64, default 1). They start in log order and each keeps its
+   * own retries, but may finish in any order (as Lambda's asynchronous invocations): a handler that needs an order
+   * (per key, say) keeps it itself. 1 delivers strictly one event after the other.
+   */
+  concurrency?: number;
+}
 export interface DeliveryContext {
   event: EventEnvelope;
   rule: string;

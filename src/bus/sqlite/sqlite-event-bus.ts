@@ -99,6 +99,7 @@ export class SqliteEventBus implements EventBus {
   private readonly routing = new Map<string, BusRouting>();
   private readonly dispatchers = new Map<number, TargetDispatcher>();
   private readonly handlers = new Map<string, T.EventHandler>();
+  private readonly handlerConcurrency = new Map<string, number>();
   private readonly runners = new Map<string, ReplayRunner>();
   private readonly tails = new Set<LogTail>();
   private readonly stmt: ReturnType<typeof prepare>;
@@ -726,8 +727,13 @@ export class SqliteEventBus implements EventBus {
 
   // ---------------------------------------------------------------- Reflow's additions
 
-  registerHandler(name: string, handler: T.EventHandler): void {
+  registerHandler(name: string, handler: T.EventHandler, options: T.HandlerOptions = {}): void {
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+      throw new ReflowError('ValidationException', 'concurrency must be an integer from 1 to 64.', { field: 'concurrency' });
+    }
     this.handlers.set(name, handler);
+    this.handlerConcurrency.set(name, concurrency);
     // Deliveries that were waiting for this handler can go now.
     for (const dispatcher of this.dispatchers.values()) dispatcher.wake();
   }
@@ -882,6 +888,7 @@ export class SqliteEventBus implements EventBus {
       );
     },
     retryDelayMs: (retry) => backoffMs(retry, this.options.retryBaseDelayMs, this.options.maxRetryDelayMs),
+    concurrencyOf: (route) => (route.kind.kind === 'handler' ? (this.handlerConcurrency.get(route.kind.name) ?? 1) : 1),
   };
 
   private readonly invokeEnv = {
