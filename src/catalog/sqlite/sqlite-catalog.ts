@@ -1,6 +1,7 @@
 /**
- * The embedded catalog: better-sqlite3 in WAL mode. Writes are synchronous transactions (a crash keeps all of one
- * or none of it); the async port shape is for the PostgreSQL adapter's sake.
+ * The embedded catalog: better-sqlite3 in WAL mode. Each write runs in its own savepoint (a crash or a failure keeps
+ * all of one or none of it); the writes of one turn of the event loop commit together, and each is answered only
+ * after that commit (see write()).
  *
  * Each key of a dataset keeps its computed state (`dataset_keys`: candidate, published, stale, dirty), refreshed
  * whenever something about the key changes, so deciding whether a version can be published reads two small
@@ -75,6 +76,8 @@ const parse = <V>(text: string | null): V => (text === null ? (undefined as V) :
 export class SqliteCatalog implements Catalog {
   private readonly db: Database.Database;
   private readonly s: ReturnType<typeof prepare>;
+  /** The writes of this turn of the event loop, committed together (see write()). */
+  private group: { committed: Promise<void>; settle(err?: unknown): void } | undefined;
 
   static open(options: SqliteCatalogOptions): SqliteCatalog {
     return new SqliteCatalog(options);
@@ -87,40 +90,48 @@ export class SqliteCatalog implements Catalog {
 
   // ------------------------------------------------------------------ pipelines
 
-  async setPipeline(dataset: string, pipeline: T.DatasetPipeline): Promise<{ stale: number }> {
-    return this.tx(() => {
+  setPipeline(dataset: string, pipeline: T.DatasetPipeline): Promise<{ stale: number }> {
+    return this.write(() => {
       this.s.upsertDataset.run(dataset, pipeline.transformVersion, pipeline.specHash, Date.now());
       for (const row of this.s.keysOf.all(dataset) as KeyRow[]) this.refreshKey(dataset, row.bucket, row.key);
       return { stale: (this.s.countStale.get(dataset) as { n: number }).n };
     });
   }
 
-  async getPipeline(dataset: string): Promise<T.DatasetPipeline | undefined> {
-    return this.pipelineOf(dataset);
+  getPipeline(dataset: string): Promise<T.DatasetPipeline | undefined> {
+    return this.read(() => {
+      return this.pipelineOf(dataset);
+    });
   }
 
-  async listDatasets(): Promise<string[]> {
-    return (this.s.listDatasets.all() as Array<{ name: string }>).map((r) => r.name);
+  listDatasets(): Promise<string[]> {
+    return this.read(() => {
+      return (this.s.listDatasets.all() as Array<{ name: string }>).map((r) => r.name);
+    });
   }
 
-  async recordTransformVersion(record: T.TransformVersionRecord): Promise<void> {
-    this.s.insertTransformVersion.run(record.dataset, record.version, record.transform, json(record.definition), record.firstSeenMs);
+  recordTransformVersion(record: T.TransformVersionRecord): Promise<void> {
+    return this.write(() => {
+      this.s.insertTransformVersion.run(record.dataset, record.version, record.transform, json(record.definition), record.firstSeenMs);
+    });
   }
 
-  async listTransformVersions(dataset: string): Promise<T.TransformVersionRecord[]> {
-    return (this.s.listTransformVersions.all(dataset) as Array<{ dataset: string; version: string; transform: string; definition: string; first_seen_ms: number }>).map((r) => ({
-      dataset: r.dataset,
-      version: r.version,
-      transform: r.transform,
-      definition: parse(r.definition),
-      firstSeenMs: r.first_seen_ms,
-    }));
+  listTransformVersions(dataset: string): Promise<T.TransformVersionRecord[]> {
+    return this.read(() => {
+      return (this.s.listTransformVersions.all(dataset) as Array<{ dataset: string; version: string; transform: string; definition: string; first_seen_ms: number }>).map((r) => ({
+        dataset: r.dataset,
+        version: r.version,
+        transform: r.transform,
+        definition: parse(r.definition),
+        firstSeenMs: r.first_seen_ms,
+      }));
+    });
   }
 
   // ------------------------------------------------------------------ raw data
 
-  async recordObjectEvent(dataset: string, event: T.RawObjectEvent): Promise<{ recorded: boolean }> {
-    return this.tx(() => {
+  recordObjectEvent(dataset: string, event: T.RawObjectEvent): Promise<{ recorded: boolean }> {
+    return this.write(() => {
       let recorded: boolean;
       if (event.kind === 'purged') {
         const existing = this.s.rawByRef.get(event.bucket, event.key, event.versionId) as RawRow | undefined;
@@ -153,29 +164,33 @@ export class SqliteCatalog implements Catalog {
     );
   }
 
-  async getRawVersion(object: T.ObjectVersionRef): Promise<T.RawVersion | undefined> {
-    const row = this.s.rawByRef.get(object.bucket, object.key, object.versionId) as RawRow | undefined;
-    return row && toRaw(row);
+  getRawVersion(object: T.ObjectVersionRef): Promise<T.RawVersion | undefined> {
+    return this.read(() => {
+      const row = this.s.rawByRef.get(object.bucket, object.key, object.versionId) as RawRow | undefined;
+      return row && toRaw(row);
+    });
   }
 
-  async isSuperseded(dataset: string, object: T.ObjectVersionRef): Promise<boolean> {
-    const pipeline = this.pipelineOf(dataset);
-    const self = this.s.rawByRef.get(object.bucket, object.key, object.versionId) as RawRow | undefined;
-    if (!self) return false;
-    if (self.purged) return true;
-    const order = sequencerOrder(self.sequencer);
-    for (const row of this.s.rawOfKey.all(object.bucket, object.key) as RawRow[]) {
-      if (row.purged || row.rid === self.rid || sequencerOrder(row.sequencer) <= order) continue;
-      if (row.kind === 'marker') return true;
-      if (pipeline && this.verdict(dataset, row.rid, pipeline.specHash) === 'pass') return true;
-    }
-    return false;
+  isSuperseded(dataset: string, object: T.ObjectVersionRef): Promise<boolean> {
+    return this.read(() => {
+      const pipeline = this.pipelineOf(dataset);
+      const self = this.s.rawByRef.get(object.bucket, object.key, object.versionId) as RawRow | undefined;
+      if (!self) return false;
+      if (self.purged) return true;
+      const order = sequencerOrder(self.sequencer);
+      for (const row of this.s.rawOfKey.all(object.bucket, object.key) as RawRow[]) {
+        if (row.purged || row.rid === self.rid || sequencerOrder(row.sequencer) <= order) continue;
+        if (row.kind === 'marker') return true;
+        if (pipeline && this.verdict(dataset, row.rid, pipeline.specHash) === 'pass') return true;
+      }
+      return false;
+    });
   }
 
   // ------------------------------------------------------------------ quality
 
-  async putQualityReport(report: T.StoredQualityReport): Promise<void> {
-    this.tx(() => {
+  putQualityReport(report: T.StoredQualityReport): Promise<void> {
+    return this.write(() => {
       const rid = this.ridOf(report.object, 'putQualityReport');
       this.s.upsertReport.run(
         report.dataset,
@@ -192,17 +207,19 @@ export class SqliteCatalog implements Catalog {
     });
   }
 
-  async getQualityReport(dataset: string, object: T.ObjectVersionRef, specHash: string): Promise<T.StoredQualityReport | undefined> {
-    const raw = this.s.rawByRef.get(object.bucket, object.key, object.versionId) as RawRow | undefined;
-    if (!raw) return undefined;
-    const row = this.s.getReport.get(dataset, raw.rid, specHash) as ReportRow | undefined;
-    return row && toReport(row, raw);
+  getQualityReport(dataset: string, object: T.ObjectVersionRef, specHash: string): Promise<T.StoredQualityReport | undefined> {
+    return this.read(() => {
+      const raw = this.s.rawByRef.get(object.bucket, object.key, object.versionId) as RawRow | undefined;
+      if (!raw) return undefined;
+      const row = this.s.getReport.get(dataset, raw.rid, specHash) as ReportRow | undefined;
+      return row && toReport(row, raw);
+    });
   }
 
   // ------------------------------------------------------------------ items
 
-  async recordItem(item: T.DatasetItemInput): Promise<T.DatasetItem> {
-    return this.tx(() => {
+  recordItem(item: T.DatasetItemInput): Promise<T.DatasetItem> {
+    return this.write(() => {
       const rid = this.ridOf(item.object, 'recordItem');
       this.s.insertItem.run(
         item.dataset,
@@ -224,15 +241,17 @@ export class SqliteCatalog implements Catalog {
     });
   }
 
-  async getItem(dataset: string, object: T.ObjectVersionRef, transformVersion: string): Promise<T.DatasetItem | undefined> {
-    const raw = this.s.rawByRef.get(object.bucket, object.key, object.versionId) as RawRow | undefined;
-    if (!raw) return undefined;
-    const row = this.s.itemByRid.get(dataset, raw.rid, transformVersion) as ItemRow | undefined;
-    return row && this.toItem(row);
+  getItem(dataset: string, object: T.ObjectVersionRef, transformVersion: string): Promise<T.DatasetItem | undefined> {
+    return this.read(() => {
+      const raw = this.s.rawByRef.get(object.bucket, object.key, object.versionId) as RawRow | undefined;
+      if (!raw) return undefined;
+      const row = this.s.itemByRid.get(dataset, raw.rid, transformVersion) as ItemRow | undefined;
+      return row && this.toItem(row);
+    });
   }
 
-  async recordBuildFailure(dataset: string, object: T.ObjectVersionRef, transformVersion: string, error: string | undefined): Promise<void> {
-    this.tx(() => {
+  recordBuildFailure(dataset: string, object: T.ObjectVersionRef, transformVersion: string, error: string | undefined): Promise<void> {
+    return this.write(() => {
       const rid = this.ridOf(object, 'recordBuildFailure');
       if (error === undefined) this.s.clearFailure.run(dataset, rid, transformVersion);
       else this.s.upsertFailure.run(dataset, rid, transformVersion, error, Date.now());
@@ -243,8 +262,8 @@ export class SqliteCatalog implements Catalog {
 
   // ------------------------------------------------------------------ versions
 
-  async publishIfConsistent(dataset: string, nowMs = Date.now()): Promise<T.DatasetVersion | undefined> {
-    return this.tx(() => {
+  publishIfConsistent(dataset: string, nowMs = Date.now()): Promise<T.DatasetVersion | undefined> {
+    return this.write(() => {
       const pipeline = this.pipelineOf(dataset);
       if (!pipeline) return undefined;
       // Asked after every item of a rebuild while thousands are stale: one index entry, not a count of them all.
@@ -279,81 +298,93 @@ export class SqliteCatalog implements Catalog {
     });
   }
 
-  async getVersion(dataset: string, version?: number): Promise<T.DatasetVersion | undefined> {
-    const row = (version === undefined ? this.s.latestVersion.get(dataset) : this.s.getVersion.get(dataset, version)) as VersionRow | undefined;
-    return row && toVersion(row);
+  getVersion(dataset: string, version?: number): Promise<T.DatasetVersion | undefined> {
+    return this.read(() => {
+      const row = (version === undefined ? this.s.latestVersion.get(dataset) : this.s.getVersion.get(dataset, version)) as VersionRow | undefined;
+      return row && toVersion(row);
+    });
   }
 
-  async listVersions(dataset: string): Promise<T.DatasetVersion[]> {
-    return (this.s.listVersions.all(dataset) as VersionRow[]).map(toVersion);
+  listVersions(dataset: string): Promise<T.DatasetVersion[]> {
+    return this.read(() => {
+      return (this.s.listVersions.all(dataset) as VersionRow[]).map(toVersion);
+    });
   }
 
-  async manifest(dataset: string, version: number, options: { split?: string } = {}): Promise<T.ManifestEntry[]> {
-    const rows = this.s.manifest.all(dataset, version, version) as Array<ItemRow & RawRow>;
-    return rows.filter((r) => options.split === undefined || r.split === options.split).map((r) => toEntry(r));
+  manifest(dataset: string, version: number, options: { split?: string } = {}): Promise<T.ManifestEntry[]> {
+    return this.read(() => {
+      const rows = this.s.manifest.all(dataset, version, version) as Array<ItemRow & RawRow>;
+      return rows.filter((r) => options.split === undefined || r.split === options.split).map((r) => toEntry(r));
+    });
   }
 
-  async status(dataset: string): Promise<T.DatasetStatus> {
-    const pipeline = this.pipelineOf(dataset);
-    const counts = this.s.keyCounts.get(dataset) as { keys: number; stale: number; pending: number; rejected: number; dirty: number };
-    const latest = this.s.latestVersion.get(dataset) as VersionRow | undefined;
-    const itemsByTransformVersion: Record<string, number> = {};
-    for (const row of this.s.itemsByTransform.all(dataset) as Array<{ transform_version: string; n: number }>) {
-      itemsByTransformVersion[row.transform_version] = row.n;
-    }
-    const status: T.DatasetStatus = {
-      dataset,
-      pipeline,
-      currentVersion: latest?.version ?? 0,
-      keys: counts.keys ?? 0,
-      stale: counts.stale ?? 0,
-      pending: counts.pending ?? 0,
-      rejected: counts.rejected ?? 0,
-      unpublished: counts.dirty ?? 0,
-      itemsByTransformVersion,
-    };
-    if (latest) status.currentTransformVersion = latest.transform_version;
-    const rebuild = await this.getRebuild(dataset);
-    if (rebuild) status.rebuild = rebuild;
-    return status;
+  status(dataset: string): Promise<T.DatasetStatus> {
+    return this.read(() => {
+      const pipeline = this.pipelineOf(dataset);
+      const counts = this.s.keyCounts.get(dataset) as { keys: number; stale: number; pending: number; rejected: number; dirty: number };
+      const latest = this.s.latestVersion.get(dataset) as VersionRow | undefined;
+      const itemsByTransformVersion: Record<string, number> = {};
+      for (const row of this.s.itemsByTransform.all(dataset) as Array<{ transform_version: string; n: number }>) {
+        itemsByTransformVersion[row.transform_version] = row.n;
+      }
+      const status: T.DatasetStatus = {
+        dataset,
+        pipeline,
+        currentVersion: latest?.version ?? 0,
+        keys: counts.keys ?? 0,
+        stale: counts.stale ?? 0,
+        pending: counts.pending ?? 0,
+        rejected: counts.rejected ?? 0,
+        unpublished: counts.dirty ?? 0,
+        itemsByTransformVersion,
+      };
+      if (latest) status.currentTransformVersion = latest.transform_version;
+      const rebuild = this.s.latestRebuild.get(dataset) as RebuildRow | undefined;
+      if (rebuild) status.rebuild = toRebuild(rebuild);
+      return status;
+    });
   }
 
   // ------------------------------------------------------------------ lineage
 
-  async lineageOfObject(object: T.ObjectVersionRef): Promise<T.ObjectLineage | undefined> {
-    const raw = this.s.rawByRef.get(object.bucket, object.key, object.versionId) as RawRow | undefined;
-    if (!raw) return undefined;
-    const reports = (this.s.reportsOfRid.all(raw.rid) as ReportRow[]).map((r) => toReport(r, raw));
-    const items = (this.s.itemsOfRid.all(raw.rid) as ItemRow[]).map((row) => ({
-      ...this.toItem(row),
-      inVersions: (this.s.membershipOf.all(row.dataset, row.iid) as Array<{ from_v: number; to_v: number | null }>).map((m) =>
-        m.to_v === null ? { from: m.from_v } : { from: m.from_v, to: m.to_v },
-      ),
-    }));
-    return { object: toRaw(raw), reports, items };
+  lineageOfObject(object: T.ObjectVersionRef): Promise<T.ObjectLineage | undefined> {
+    return this.read(() => {
+      const raw = this.s.rawByRef.get(object.bucket, object.key, object.versionId) as RawRow | undefined;
+      if (!raw) return undefined;
+      const reports = (this.s.reportsOfRid.all(raw.rid) as ReportRow[]).map((r) => toReport(r, raw));
+      const items = (this.s.itemsOfRid.all(raw.rid) as ItemRow[]).map((row) => ({
+        ...this.toItem(row),
+        inVersions: (this.s.membershipOf.all(row.dataset, row.iid) as Array<{ from_v: number; to_v: number | null }>).map((m) =>
+          m.to_v === null ? { from: m.from_v } : { from: m.from_v, to: m.to_v },
+        ),
+      }));
+      return { object: toRaw(raw), reports, items };
+    });
   }
 
-  async lineageOfVersion(dataset: string, version: number): Promise<T.DatasetVersionLineage | undefined> {
-    const row = this.s.getVersion.get(dataset, version) as VersionRow | undefined;
-    if (!row) return undefined;
-    const rows = this.s.manifest.all(dataset, version, version) as Array<ItemRow & RawRow>;
-    const transformVersions: Record<string, number> = {};
-    const entries = rows.map((r) => {
-      transformVersions[r.transform_version] = (transformVersions[r.transform_version] ?? 0) + 1;
-      const entry: T.ManifestEntry & { contributor?: string; sequencer: string } = { ...toEntry(r), sequencer: r.sequencer };
-      if (r.contributor !== null) entry.contributor = r.contributor;
-      return entry;
+  lineageOfVersion(dataset: string, version: number): Promise<T.DatasetVersionLineage | undefined> {
+    return this.read(() => {
+      const row = this.s.getVersion.get(dataset, version) as VersionRow | undefined;
+      if (!row) return undefined;
+      const rows = this.s.manifest.all(dataset, version, version) as Array<ItemRow & RawRow>;
+      const transformVersions: Record<string, number> = {};
+      const entries = rows.map((r) => {
+        transformVersions[r.transform_version] = (transformVersions[r.transform_version] ?? 0) + 1;
+        const entry: T.ManifestEntry & { contributor?: string; sequencer: string } = { ...toEntry(r), sequencer: r.sequencer };
+        if (r.contributor !== null) entry.contributor = r.contributor;
+        return entry;
+      });
+      return { version: toVersion(row), transformVersions, entries };
     });
-    return { version: toVersion(row), transformVersions, entries };
   }
 
   // ------------------------------------------------------------------ runs, alerts, rebuilds
 
-  async recordRunStep(
+  recordRunStep(
     run: Pick<T.RunRecord, 'runId' | 'dataset' | 'object'> & Partial<Pick<T.RunRecord, 'transformVersion' | 'status' | 'error' | 'publishedVersion'>>,
     step?: { name: T.RunStep; startMs: number; endMs: number; detail?: string },
   ): Promise<void> {
-    this.tx(() => {
+    return this.write(() => {
       const rid = this.ridOf(run.object, 'recordRunStep');
       const existing = this.s.getRun.get(run.runId) as RunRow | undefined;
       const steps: T.RunRecord['steps'] = existing ? parse(existing.steps) : {};
@@ -372,18 +403,22 @@ export class SqliteCatalog implements Catalog {
     });
   }
 
-  async getRun(runId: string): Promise<T.RunRecord | undefined> {
-    const row = this.s.getRun.get(runId) as RunRow | undefined;
-    return row && this.toRun(row);
+  getRun(runId: string): Promise<T.RunRecord | undefined> {
+    return this.read(() => {
+      const row = this.s.getRun.get(runId) as RunRow | undefined;
+      return row && this.toRun(row);
+    });
   }
 
-  async listRuns(dataset: string, options: { limit?: number; status?: T.RunRecord['status'] } = {}): Promise<T.RunRecord[]> {
-    const rows = this.s.listRuns.all(dataset, options.status ?? null, options.status ?? null, options.limit ?? 100) as RunRow[];
-    return rows.map((r) => this.toRun(r));
+  listRuns(dataset: string, options: { limit?: number; status?: T.RunRecord['status'] } = {}): Promise<T.RunRecord[]> {
+    return this.read(() => {
+      const rows = this.s.listRuns.all(dataset, options.status ?? null, options.status ?? null, options.limit ?? 100) as RunRow[];
+      return rows.map((r) => this.toRun(r));
+    });
   }
 
-  async recordAlert(alert: Omit<T.Alert, 'id'>): Promise<{ alert: T.Alert; created: boolean }> {
-    return this.tx(() => {
+  recordAlert(alert: Omit<T.Alert, 'id'>): Promise<{ alert: T.Alert; created: boolean }> {
+    return this.write(() => {
       const rid = this.ridOf(alert.object, 'recordAlert');
       const reasons = json(alert.reasons);
       const created = this.s.insertAlert.run(alert.dataset, alert.kind, rid, alert.contributor ?? null, reasons, alert.timeMs).changes > 0;
@@ -392,63 +427,120 @@ export class SqliteCatalog implements Catalog {
     });
   }
 
-  async listAlerts(options: { dataset?: string; limit?: number } = {}): Promise<T.Alert[]> {
-    const rows = this.s.listAlerts.all(options.dataset ?? null, options.dataset ?? null, options.limit ?? 100) as AlertRow[];
-    return rows.map((r) => this.toAlert(r));
+  listAlerts(options: { dataset?: string; limit?: number } = {}): Promise<T.Alert[]> {
+    return this.read(() => {
+      const rows = this.s.listAlerts.all(options.dataset ?? null, options.dataset ?? null, options.limit ?? 100) as AlertRow[];
+      return rows.map((r) => this.toAlert(r));
+    });
   }
 
-  async startRebuild(rebuild: Omit<T.Rebuild, 'id' | 'state' | 'startedMs'> & { startedMs?: number }): Promise<T.Rebuild> {
-    const { lastInsertRowid } = this.s.insertRebuild.run(
-      rebuild.dataset,
-      rebuild.fromTransformVersion ?? null,
-      rebuild.toTransformVersion,
-      rebuild.specHash,
-      rebuild.replayName ?? null,
-      rebuild.staleAtStart,
-      rebuild.startedMs ?? Date.now(),
-    );
-    return toRebuild(this.s.getRebuildById.get(lastInsertRowid) as RebuildRow);
+  startRebuild(rebuild: Omit<T.Rebuild, 'id' | 'state' | 'startedMs'> & { startedMs?: number }): Promise<T.Rebuild> {
+    return this.write(() => {
+      const { lastInsertRowid } = this.s.insertRebuild.run(
+        rebuild.dataset,
+        rebuild.fromTransformVersion ?? null,
+        rebuild.toTransformVersion,
+        rebuild.specHash,
+        rebuild.replayName ?? null,
+        rebuild.staleAtStart,
+        rebuild.startedMs ?? Date.now(),
+      );
+      return toRebuild(this.s.getRebuildById.get(lastInsertRowid) as RebuildRow);
+    });
   }
 
-  async updateRebuild(id: number, change: Partial<Pick<T.Rebuild, 'state' | 'replayName' | 'endedMs' | 'publishedVersion' | 'reason'>>): Promise<T.Rebuild> {
-    const row = this.s.getRebuildById.get(id) as RebuildRow | undefined;
-    if (!row) throw new ReflowError('NotFound', `Rebuild ${id} does not exist.`, { field: 'id' });
-    this.s.updateRebuild.run(
-      change.state ?? row.state,
-      change.replayName ?? row.replay_name,
-      change.endedMs ?? row.ended_ms,
-      change.publishedVersion ?? row.published_version,
-      change.reason ?? row.reason,
-      id,
-    );
-    return toRebuild(this.s.getRebuildById.get(id) as RebuildRow);
+  updateRebuild(id: number, change: Partial<Pick<T.Rebuild, 'state' | 'replayName' | 'endedMs' | 'publishedVersion' | 'reason'>>): Promise<T.Rebuild> {
+    return this.write(() => {
+      const row = this.s.getRebuildById.get(id) as RebuildRow | undefined;
+      if (!row) throw new ReflowError('NotFound', `Rebuild ${id} does not exist.`, { field: 'id' });
+      this.s.updateRebuild.run(
+        change.state ?? row.state,
+        change.replayName ?? row.replay_name,
+        change.endedMs ?? row.ended_ms,
+        change.publishedVersion ?? row.published_version,
+        change.reason ?? row.reason,
+        id,
+      );
+      return toRebuild(this.s.getRebuildById.get(id) as RebuildRow);
+    });
   }
 
-  async getRebuild(dataset: string): Promise<T.Rebuild | undefined> {
-    const row = this.s.latestRebuild.get(dataset) as RebuildRow | undefined;
-    return row && toRebuild(row);
+  getRebuild(dataset: string): Promise<T.Rebuild | undefined> {
+    return this.read(() => {
+      const row = this.s.latestRebuild.get(dataset) as RebuildRow | undefined;
+      return row && toRebuild(row);
+    });
   }
 
-  async getAppliedProject(): Promise<unknown> {
-    const row = this.s.getProject.get('applied') as { json: string } | undefined;
-    return row ? parse(row.json) : undefined;
+  getAppliedProject(): Promise<unknown> {
+    return this.read(() => {
+      const row = this.s.getProject.get('applied') as { json: string } | undefined;
+      return row ? parse(row.json) : undefined;
+    });
   }
 
-  async setAppliedProject(snapshot: unknown): Promise<void> {
-    this.s.setProject.run('applied', json(snapshot));
+  setAppliedProject(snapshot: unknown): Promise<void> {
+    return this.write(() => {
+      this.s.setProject.run('applied', json(snapshot));
+    });
   }
 
   async close(): Promise<void> {
+    this.commitGroup();
     if (this.db.open) this.db.close();
   }
 
   // ------------------------------------------------------------------ internals
 
-  private tx<R>(work: () => R): R {
+  /**
+   * A write joins the open group (or opens one) and runs in its own savepoint, so a failing call undoes only itself;
+   * the group commits once the current turn of the event loop is over, and every call in it is answered only after
+   * that commit. A rebuild makes many small writes from concurrent stages: one commit for all of them is what keeps
+   * up, and nothing is acknowledged before it is durable.
+   */
+  private write<R>(work: () => R): Promise<R> {
+    const committed = this.joinGroup();
+    let result: R;
     try {
-      return this.db.transaction(work)();
+      result = this.db.transaction(work)();
     } catch (err) {
-      throw wrapError(err, 'InternalException');
+      return Promise.reject(wrapError(err, 'InternalException'));
+    }
+    return committed.then(() => result);
+  }
+
+  /** A read inside an open group may see its writes: it is answered once they are committed. */
+  private read<R>(work: () => R): Promise<R> {
+    let result: R;
+    try {
+      result = work();
+    } catch (err) {
+      return Promise.reject(wrapError(err, 'InternalException'));
+    }
+    return this.group ? this.group.committed.then(() => result) : Promise.resolve(result);
+  }
+
+  private joinGroup(): Promise<void> {
+    if (this.group) return this.group.committed;
+    if (!this.db.open) throw new ReflowError('InternalException', 'the catalog is closed');
+    this.s.begin.run();
+    let settle!: (err?: unknown) => void;
+    const committed = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+    this.group = { committed, settle };
+    setImmediate(() => this.commitGroup());
+    return committed;
+  }
+
+  private commitGroup(): void {
+    const group = this.group;
+    if (!group) return;
+    this.group = undefined;
+    try {
+      this.s.commit.run();
+      group.settle();
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      group.settle(wrapError(err, 'InternalException'));
     }
   }
 
@@ -674,6 +766,8 @@ function toRebuild(row: RebuildRow): T.Rebuild {
 function prepare(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
   return {
+    begin: p('BEGIN'),
+    commit: p('COMMIT'),
     upsertDataset: p(
       `INSERT INTO datasets (name, transform_version, spec_hash, updated_ms) VALUES (?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET transform_version = excluded.transform_version, spec_hash = excluded.spec_hash, updated_ms = excluded.updated_ms`,
