@@ -24,8 +24,12 @@ import { extract } from './extract/stage.js';
 import { announce, load } from './load/stage.js';
 import { monitor } from './monitor/stage.js';
 import { Reconciler } from './reconcile/reconciler.js';
+import { KeyedSerializer, objectKeyOf } from './serialize.js';
 import { StagingArea } from './staging.js';
 import { TransformStage, datasetOfJob } from './transform/stage.js';
+
+/** Events each stage handles at once (see register()). */
+const STAGE_CONCURRENCY = 16;
 
 export interface PipelineOptions {
   bus: EventBus;
@@ -93,18 +97,26 @@ export class Pipeline implements PipelineApi {
 
   // ------------------------------------------------------------------ handlers
 
-  /** Each stage is a named handler; a handler for a dataset the project no longer has ignores the event. */
+  /**
+   * Each stage is a named handler; a handler for a dataset the project no longer has ignores the event. The bus
+   * hands each stage up to STAGE_CONCURRENCY events at once, so their catalog writes share commits; events about
+   * the same object key still run one after the other, in log order (KeyedSerializer).
+   */
   private register(project: CompiledProject): void {
     const add = (name: string, run: (event: EventEnvelope) => Promise<void>) => {
       if (this.registered.has(name)) return;
       this.registered.add(name);
-      this.options.bus.registerHandler(name, async (_payload: unknown, delivery: DeliveryContext) => {
+      const serializer = new KeyedSerializer();
+      const handle = async (event: EventEnvelope) => {
         try {
-          await run(delivery.event);
+          await run(event);
         } catch (err) {
           if (isReflowError(err) && err.code === 'NotFound' && err.field === 'detail.dataset') return this.ctx.log(err.message);
           throw err;
         }
+      };
+      this.options.bus.registerHandler(name, (_payload: unknown, delivery: DeliveryContext) => serializer.run(objectKeyOf(delivery.event), () => handle(delivery.event)), {
+        concurrency: STAGE_CONCURRENCY,
       });
     };
     for (const dataset of project.datasets) {
