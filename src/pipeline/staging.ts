@@ -4,14 +4,24 @@
  * leaves a partial file under the real name; a version is immutable, so a staged file is never stale.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from '../store/port.js';
 import type { ObjectVersionRef } from '../catalog/types.js';
 
+/**
+ * Versions up to this size are written with one synchronous call: for a few KB that is a few microseconds, where the
+ * asynchronous path (stat, open, write, close, rename through the thread pool) cost a rebuild ~0.2 ms of the event
+ * loop per item in hops alone. Larger versions stream.
+ */
+export const SMALL_FILE = 256 * 1024;
+
 export class StagingArea {
+  /** Directories made by this process (they are never removed while it runs). */
+  private readonly made = new Set<string>();
+
   constructor(
     private readonly store: ObjectStore,
     readonly dir: string,
@@ -30,12 +40,27 @@ export class StagingArea {
   /** Stages a version (once) and answers its path and size. */
   async stage(dataset: string, object: ObjectVersionRef, purpose: string): Promise<{ path: string; size: number }> {
     const path = this.pathOf(dataset, object, purpose);
-    const existing = await stat(path).catch(() => undefined);
-    if (existing) return { path, size: existing.size };
-    await mkdir(join(path, '..'), { recursive: true });
-    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
+    const dir = join(path, '..');
+    if (!this.made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.made.add(dir);
+    }
     const { body, info } = await this.store.getObject(object.bucket, object.key, { versionId: object.versionId });
+    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
     try {
+      if (info.size <= SMALL_FILE) {
+        // A version is immutable: writing it again over an earlier staging of it changes nothing.
+        const chunks: Buffer[] = [];
+        for await (const chunk of body) chunks.push(chunk as Buffer);
+        writeSmall(dir, temporary, Buffer.concat(chunks));
+        renameSync(temporary, path);
+        return { path, size: info.size };
+      }
+      const existing = await stat(path).catch(() => undefined);
+      if (existing) {
+        body.destroy();
+        return { path, size: existing.size };
+      }
       await pipeline(body, createWriteStream(temporary, { flags: 'wx' }));
       await rename(temporary, path);
     } catch (err) {
@@ -46,6 +71,21 @@ export class StagingArea {
   }
 
   async release(dataset: string, object: ObjectVersionRef, purpose: string): Promise<void> {
-    await rm(this.pathOf(dataset, object, purpose), { force: true });
+    try {
+      unlinkSync(this.pathOf(dataset, object, purpose));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+/** The directory may have been removed under us (the work dir cleaned while running): made again, once. */
+function writeSmall(dir: string, path: string, data: Buffer): void {
+  try {
+    writeFileSync(path, data, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path, data, { flag: 'wx' });
   }
 }

@@ -7,13 +7,15 @@
  * Jobs are keyed by (dataset, object version, transform version): a redelivery or a replay never runs a transform
  * twice, and an item already built is announced again instead of rebuilt.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type { EventEnvelope } from '../../events/envelope.js';
 import type { JobRuntime, TransformJobRecord } from '../../runtime/index.js';
 import type { OutputObject } from '../../catalog/types.js';
 import type { StageContext } from '../context.js';
 import { runIdOf, type PipelineObject, type QualityCheckDetail } from '../events.js';
+import { SMALL_FILE } from '../staging.js';
 
 /** The job id says whose job it is, so settling needs nothing but the job. */
 export function transformJobId(dataset: string, object: PipelineObject, transformVersion: string): string {
@@ -123,7 +125,10 @@ export class TransformStage {
     const outputs: OutputObject[] = [];
     for (const file of files) {
       const key = `${dataset.load.prefix}${transformVersion}/${object.key}/${file.path}`;
-      const put = await this.ctx.store.putObject(dataset.load.bucket, key, createReadStream(join(outputDir, file.path)), {
+      const path = join(outputDir, file.path);
+      // A small output is read in one call (see staging.ts's SMALL_FILE); a large one streams.
+      const body = file.size <= SMALL_FILE ? Readable.from([readFileSync(path)]) : createReadStream(path);
+      const put = await this.ctx.store.putObject(dataset.load.bucket, key, body, {
         contentLength: file.size,
         sha256: file.sha256,
         metadata: { 'reflow-source': `s3://${object.bucket}/${object.key}?versionId=${object.versionId}`, 'reflow-transform-version': transformVersion },
