@@ -90,13 +90,27 @@ export function runIdOf(dataset: string, object: ObjectVersionRef, transformVers
   return eventId('run', dataset, object.bucket, object.key, object.versionId, transformVersion);
 }
 
+/** Entries per PutEvents call (EventBridge's limit, which the bus keeps). */
+const ENTRIES_PER_PUT = 10;
+
+interface PendingEntry {
+  entry: PutEventsRequestEntry & { EventId: string };
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 export class PipelineEmitter {
+  /** Entries emitted in this turn of the event loop: put together, up to ENTRIES_PER_PUT a call (one commit). */
+  private pending: PendingEntry[] = [];
+  private scheduled = false;
+
   constructor(
     private readonly bus: EventBus,
     private readonly eventBusName: string,
   ) {}
 
-  async emit(source: string, detailType: string, detail: object, id: string, resources: string[] = []): Promise<void> {
+  /** Resolves once the bus has accepted the event (it is durable); rejects with the bus's per-entry error. */
+  emit(source: string, detailType: string, detail: object, id: string, resources: string[] = []): Promise<void> {
     const entry: PutEventsRequestEntry & { EventId: string } = {
       Source: source,
       DetailType: detailType,
@@ -105,10 +119,30 @@ export class PipelineEmitter {
       Resources: resources,
       EventId: id,
     };
-    const result = await this.bus.putEvents({ Entries: [entry] }, { trusted: true });
-    const failed = result.Entries.find((e) => e.ErrorCode);
-    if (result.FailedEntryCount > 0 && failed) {
-      throw new ReflowError('InternalException', `could not put ${detailType}: ${failed.ErrorCode}: ${failed.ErrorMessage}`);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ entry, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const pending = this.pending;
+    this.pending = [];
+    for (let i = 0; i < pending.length; i += ENTRIES_PER_PUT) {
+      const group = pending.slice(i, i + ENTRIES_PER_PUT);
+      try {
+        const result = await this.bus.putEvents({ Entries: group.map((p) => p.entry) }, { trusted: true });
+        result.Entries.forEach((answer, j) => {
+          const { entry, resolve, reject } = group[j]!;
+          if (answer.ErrorCode) reject(new ReflowError('InternalException', `could not put ${entry.DetailType}: ${answer.ErrorCode}: ${answer.ErrorMessage}`));
+          else resolve();
+        });
+      } catch (err) {
+        for (const p of group) p.reject(err);
+      }
     }
   }
 
