@@ -12,6 +12,7 @@ import type { PutEventsRequestEntry } from '../events/envelope.js';
 import { ReflowError } from '../errors.js';
 import type { ObjectVersionRef, OutputObject } from '../catalog/types.js';
 import { DETAIL_TYPES, SOURCES } from './definition/resources.js';
+import { TurnBatcher } from './turn-batch.js';
 
 /** What the store's `Object Created` / `Object Deleted` event says about the object (S3's EventBridge shape). */
 export interface ObjectEventDetail {
@@ -93,57 +94,34 @@ export function runIdOf(dataset: string, object: ObjectVersionRef, transformVers
 /** Entries per PutEvents call (EventBridge's limit, which the bus keeps). */
 const ENTRIES_PER_PUT = 10;
 
-interface PendingEntry {
-  entry: PutEventsRequestEntry & { EventId: string };
-  resolve(): void;
-  reject(err: unknown): void;
-}
+type Entry = PutEventsRequestEntry & { EventId: string };
 
 export class PipelineEmitter {
-  /** Entries emitted in this turn of the event loop: put together, up to ENTRIES_PER_PUT a call (one commit). */
-  private pending: PendingEntry[] = [];
-  private scheduled = false;
+  /** Entries emitted in one turn of the event loop go on the bus together, ENTRIES_PER_PUT a call (one commit). */
+  private readonly puts: TurnBatcher<Entry>;
 
   constructor(
     private readonly bus: EventBus,
     private readonly eventBusName: string,
-  ) {}
+  ) {
+    this.puts = new TurnBatcher(async (entries) => {
+      const result = await this.bus.putEvents({ Entries: entries }, { trusted: true });
+      return result.Entries.map((answer, i) =>
+        answer.ErrorCode ? new ReflowError('InternalException', `could not put ${entries[i]!.DetailType}: ${answer.ErrorCode}: ${answer.ErrorMessage}`) : undefined,
+      );
+    }, ENTRIES_PER_PUT);
+  }
 
-  /** Resolves once the bus has accepted the event (it is durable); rejects with the bus's per-entry error. */
+  /** Resolves once the bus has accepted the event (it is durable); rejects with the bus's error for this entry. */
   emit(source: string, detailType: string, detail: object, id: string, resources: string[] = []): Promise<void> {
-    const entry: PutEventsRequestEntry & { EventId: string } = {
+    return this.puts.add({
       Source: source,
       DetailType: detailType,
       Detail: JSON.stringify(detail),
       EventBusName: this.eventBusName,
       Resources: resources,
       EventId: id,
-    };
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ entry, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(() => void this.flush());
     });
-  }
-
-  private async flush(): Promise<void> {
-    this.scheduled = false;
-    const pending = this.pending;
-    this.pending = [];
-    for (let i = 0; i < pending.length; i += ENTRIES_PER_PUT) {
-      const group = pending.slice(i, i + ENTRIES_PER_PUT);
-      try {
-        const result = await this.bus.putEvents({ Entries: group.map((p) => p.entry) }, { trusted: true });
-        result.Entries.forEach((answer, j) => {
-          const { entry, resolve, reject } = group[j]!;
-          if (answer.ErrorCode) reject(new ReflowError('InternalException', `could not put ${entry.DetailType}: ${answer.ErrorCode}: ${answer.ErrorMessage}`));
-          else resolve();
-        });
-      } catch (err) {
-        for (const p of group) p.reject(err);
-      }
-    }
   }
 
   quality(detail: QualityCheckDetail, replay?: string): Promise<void> {
