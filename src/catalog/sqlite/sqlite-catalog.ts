@@ -499,9 +499,10 @@ export class SqliteCatalog implements Catalog {
    * up, and nothing is acknowledged before it is durable.
    */
   private write<R>(work: () => R): Promise<R> {
-    const committed = this.joinGroup();
+    let committed: Promise<void>;
     let result: R;
     try {
+      committed = this.joinGroup();
       result = this.db.transaction(work)();
     } catch (err) {
       return Promise.reject(wrapError(err, 'InternalException'));
