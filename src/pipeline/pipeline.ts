@@ -29,7 +29,7 @@ import { StagingArea } from './staging.js';
 import { TransformStage, datasetOfJob } from './transform/stage.js';
 
 /** Events each stage handles at once (see register()). */
-const STAGE_CONCURRENCY = 16;
+const STAGE_CONCURRENCY = 64;
 
 export interface PipelineOptions {
   bus: EventBus;
