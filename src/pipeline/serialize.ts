@@ -2,6 +2,10 @@
  * Per-key order for stages that handle several events at once: work for one object key starts only when the
  * previous work for that key has settled (in the order it was asked for); work for other keys runs beside it. A
  * stage's decisions about one key (superseded? already built?) read what the previous event about it wrote.
+ *
+ * A failed attempt's retry is asked for later, so it goes behind what was asked for that key since: the stages
+ * never rely on delivery order for correctness (they are idempotent and decide by the catalog's sequencer order, as
+ * replays and at-least-once delivery require); the order here only saves needless work.
  */
 import type { EventEnvelope } from '../events/envelope.js';
 
