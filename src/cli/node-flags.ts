@@ -1,6 +1,6 @@
 /**
- * The V8 flags the `reflow` command runs with (its shebang line passes them; `node-flags.test.ts` keeps the two
- * equal, and the store benchmark starts its server with them too).
+ * The V8 flags the `reflow` command runs with (its shebang line passes them, and `npm start`'s script;
+ * `node-flags.test.ts` keeps them equal), and the store benchmark starts its servers with them too.
  *
  * `--max-semi-space-size=4` (MiB; Node 20's default is 16): a 2 GB upload or download streams ~32,000 socket
  * buffers through the young generation, which grows to its maximum and stays there. Capping it keeps the server's
