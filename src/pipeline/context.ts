@@ -5,6 +5,7 @@
  */
 import type { Catalog } from '../catalog/port.js';
 import type { ObjectStore } from '../store/port.js';
+import pLimit from 'p-limit';
 import { ReflowError } from '../errors.js';
 import type { CompiledDataset, CompiledProject } from './definition/compile.js';
 import type { PipelineEmitter } from './events.js';
@@ -14,8 +15,16 @@ export interface StageLogger {
   (message: string): void;
 }
 
+/**
+ * Quality checks of new versions running at once. The stages take many events at once, but a check streams its
+ * file through this process's one thread, holding up to ~48 MB of sketches (and the duplicates digests) while it
+ * runs: more at once buys no speed and multiplies the memory. Re-announcing a stored verdict takes no slot.
+ */
+const CHECKS_AT_ONCE = 2;
+
 export class StageContext {
   project: CompiledProject | undefined;
+  readonly checkSlots = pLimit(CHECKS_AT_ONCE);
 
   constructor(
     readonly catalog: Catalog,

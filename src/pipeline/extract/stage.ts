@@ -52,17 +52,18 @@ export async function extract(ctx: StageContext, datasetName: string, event: Eve
   }
 
   const started = Date.now();
-  let staged: { path: string; size: number };
-  try {
-    staged = await ctx.staging.stage(datasetName, object, 'quality');
-  } catch (err) {
-    if (!vanished(err)) throw err;
-    await ctx.catalog.recordRunStep({ runId, dataset: datasetName, object, status: 'skipped', error: `the version is gone from the store: ${(err as Error).message}` });
-    return;
-  }
-  const report = dataset.quality
-    ? await runQualityChecks(dataset.quality, { path: staged.path, key: object.key, size: staged.size })
-    : noChecks(staged.size);
+  const report = await ctx.checkSlots(async () => {
+    let staged: { path: string; size: number };
+    try {
+      staged = await ctx.staging.stage(datasetName, object, 'quality');
+    } catch (err) {
+      if (!vanished(err)) throw err;
+      await ctx.catalog.recordRunStep({ runId, dataset: datasetName, object, status: 'skipped', error: `the version is gone from the store: ${(err as Error).message}` });
+      return undefined;
+    }
+    return dataset.quality ? runQualityChecks(dataset.quality, { path: staged.path, key: object.key, size: staged.size }) : noChecks(staged.size);
+  });
+  if (!report) return;
   const ended = Date.now();
   const stored = {
     dataset: datasetName,

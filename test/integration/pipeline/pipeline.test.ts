@@ -221,3 +221,27 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+test('many uploads at once: the stages take them together, but at most two quality checks run at a time', { timeout: 60_000 }, async () => {
+  const config = simpleConfig(`{ name: 'copy', version: 1, module: 'copy.ts' }`).replace(
+    /quality: \{[^\n]*\n/,
+    `quality: { format: 'csv', checks: [{ type: 'custom', name: 'slow', check: async () => {
+          const g = globalThis as unknown as { checking?: number; most?: number };
+          g.checking = (g.checking ?? 0) + 1;
+          g.most = Math.max(g.most ?? 0, g.checking);
+          await new Promise((r) => setTimeout(r, 30));
+          g.checking--;
+          return { passed: true };
+        } }] },
+`,
+  );
+  assert.match(config, /name: 'slow'/);
+  await withProject({ 'copy.ts': copyTransform('v1') }, config, async (reflow) => {
+    const g = globalThis as unknown as { checking?: number; most?: number };
+    g.most = 0;
+    await Promise.all(Array.from({ length: 8 }, (_, i) => putText(reflow, 'raw', `in/c${i}/r.csv`, goodCsv(2))));
+    await quiet(reflow);
+    assert.equal((await reflow.pipeline!.manifest('items')).entries.length, 8);
+    assert.equal(g.most, 2, 'two checks ran side by side, never more');
+  });
+});
