@@ -3,9 +3,9 @@
  * The project is read through `dataset()` at each event, so `reflow apply` takes effect for the next event without
  * re-registering anything.
  */
+import pLimit from 'p-limit';
 import type { Catalog } from '../catalog/port.js';
 import type { ObjectStore } from '../store/port.js';
-import pLimit from 'p-limit';
 import { ReflowError } from '../errors.js';
 import type { CompiledDataset, CompiledProject } from './definition/compile.js';
 import type { PipelineEmitter } from './events.js';

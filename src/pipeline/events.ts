@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { EventBus } from '../bus/port.js';
 import type { PutEventsRequestEntry } from '../events/envelope.js';
+import { MAX_ENTRIES_PER_REQUEST } from '../events/entry.js';
 import { ReflowError } from '../errors.js';
 import type { ObjectVersionRef, OutputObject } from '../catalog/types.js';
 import { DETAIL_TYPES, SOURCES } from './definition/resources.js';
@@ -91,13 +92,10 @@ export function runIdOf(dataset: string, object: ObjectVersionRef, transformVers
   return eventId('run', dataset, object.bucket, object.key, object.versionId, transformVersion);
 }
 
-/** Entries per PutEvents call (EventBridge's limit, which the bus keeps). */
-const ENTRIES_PER_PUT = 10;
-
 type Entry = PutEventsRequestEntry & { EventId: string };
 
 export class PipelineEmitter {
-  /** Entries emitted in one turn of the event loop go on the bus together, ENTRIES_PER_PUT a call (one commit). */
+  /** Entries emitted in one turn of the event loop go on the bus together, MAX_ENTRIES_PER_REQUEST a call (one commit). */
   private readonly puts: TurnBatcher<Entry>;
 
   constructor(
@@ -109,7 +107,7 @@ export class PipelineEmitter {
       return result.Entries.map((answer, i) =>
         answer.ErrorCode ? new ReflowError('InternalException', `could not put ${entries[i]!.DetailType}: ${answer.ErrorCode}: ${answer.ErrorMessage}`) : undefined,
       );
-    }, ENTRIES_PER_PUT);
+    }, MAX_ENTRIES_PER_REQUEST);
   }
 
   /** Resolves once the bus has accepted the event (it is durable); rejects with the bus's error for this entry. */

@@ -20,7 +20,7 @@ import type { ObjectVersionRef } from '../catalog/types.js';
 export const SMALL_FILE = 256 * 1024;
 
 export class StagingArea {
-  /** Directories made by this process (they are never removed while it runs). */
+  /** Directories made by this process; one that a failed staging may have lost is made again next time. */
   private readonly made = new Set<string>();
 
   constructor(
@@ -38,7 +38,7 @@ export class StagingArea {
     return join(this.dir, dataset, digest.slice(0, 2), `${digest}${extension}`);
   }
 
-  /** Stages a version (once) and answers its path and size. */
+  /** Stages a version and answers its path and size (a large one only once; a small one is cheaper to rewrite). */
   async stage(dataset: string, object: ObjectVersionRef, purpose: string): Promise<{ path: string; size: number }> {
     const path = this.pathOf(dataset, object, purpose);
     const dir = join(path, '..');
@@ -53,7 +53,7 @@ export class StagingArea {
         // A version is immutable: writing it again over an earlier staging of it changes nothing.
         const chunks: Buffer[] = [];
         for await (const chunk of body) chunks.push(chunk as Buffer);
-        await writeSmall(dir, temporary, Buffer.concat(chunks));
+        await writeFile(temporary, Buffer.concat(chunks), { flag: 'wx' });
         await rename(temporary, path);
         return { path, size: info.size };
       }
@@ -65,6 +65,7 @@ export class StagingArea {
       await pipeline(body, createWriteStream(temporary, { flags: 'wx' }));
       await rename(temporary, path);
     } catch (err) {
+      this.made.delete(dir);
       await rm(temporary, { force: true });
       throw err;
     }
@@ -77,16 +78,5 @@ export class StagingArea {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-  }
-}
-
-/** The directory may have been removed under us (the work dir cleaned while running): made again, once. */
-async function writeSmall(dir: string, path: string, data: Buffer): Promise<void> {
-  try {
-    await writeFile(path, data, { flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await mkdir(dir, { recursive: true });
-    await writeFile(path, data, { flag: 'wx' });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The embedded catalog: better-sqlite3 in WAL mode. Each write runs in its own savepoint (a crash or a failure keeps
- * all of one or none of it); the writes of one turn of the event loop commit together, and each is answered only
- * after that commit (see write()).
+ * all of one or none of it); the writes of one turn of the event loop commit together (the shared GroupCommit), and
+ * each is answered only after that commit.
  *
  * Each key of a dataset keeps its computed state (`dataset_keys`: candidate, published, stale, dirty), refreshed
  * whenever something about the key changes, so deciding whether a version can be published reads two small
@@ -12,6 +12,7 @@ import { ReflowError, wrapError } from '../../errors.js';
 import type { Catalog } from '../port.js';
 import type * as T from '../types.js';
 import { computeKeyState, sequencerOrder, type KeyVersion } from '../key-state.js';
+import { GroupCommit } from '../../sqlite/group-commit.js';
 import { openWalDatabase } from '../../sqlite/open.js';
 import { DDL, SCHEMA_VERSION } from './schema.js';
 
@@ -76,8 +77,8 @@ const parse = <V>(text: string | null): V => (text === null ? (undefined as V) :
 export class SqliteCatalog implements Catalog {
   private readonly db: Database.Database;
   private readonly s: ReturnType<typeof prepare>;
-  /** The writes of this turn of the event loop, committed together (see write()). */
-  private group: { committed: Promise<void>; settle(err?: unknown): void } | undefined;
+  /** The writes of one turn of the event loop, committed together (see write()). */
+  private readonly commits: GroupCommit;
 
   static open(options: SqliteCatalogOptions): SqliteCatalog {
     return new SqliteCatalog(options);
@@ -86,6 +87,7 @@ export class SqliteCatalog implements Catalog {
   private constructor(options: SqliteCatalogOptions) {
     this.db = openWalDatabase(options.path, { what: 'catalog', ddl: DDL, schemaVersion: SCHEMA_VERSION });
     this.s = prepare(this.db);
+    this.commits = new GroupCommit(this.db, undefined);
   }
 
   // ------------------------------------------------------------------ pipelines
@@ -486,62 +488,31 @@ export class SqliteCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
-    this.commitGroup();
+    // Writes still queued commit first (the queue is answered in order, so a last empty write waits for them all).
+    if (this.db.open) await this.commits.submit(() => undefined).catch(() => undefined);
     if (this.db.open) this.db.close();
   }
 
   // ------------------------------------------------------------------ internals
 
   /**
-   * A write joins the open group (or opens one) and runs in its own savepoint, so a failing call undoes only itself;
-   * the group commits once the current turn of the event loop is over, and every call in it is answered only after
-   * that commit. A rebuild makes many small writes from concurrent stages: one commit for all of them is what keeps
-   * up, and nothing is acknowledged before it is durable.
+   * A write joins the next shared transaction (GroupCommit: the writes of one turn of the event loop, each in its
+   * own savepoint, so a failing call undoes only itself) and is answered once that transaction committed. A rebuild
+   * makes many small writes from concurrent stages: one commit for all of them is what keeps up, and nothing is
+   * acknowledged before it is durable. Reads see what is committed.
    */
   private write<R>(work: () => R): Promise<R> {
-    let committed: Promise<void>;
-    let result: R;
-    try {
-      committed = this.joinGroup();
-      result = this.db.transaction(work)();
-    } catch (err) {
-      return Promise.reject(wrapError(err, 'InternalException'));
-    }
-    return committed.then(() => result);
+    if (!this.db.open) return Promise.reject(new ReflowError('InternalException', 'the catalog is closed'));
+    return this.commits.submit(work).catch((err: unknown) => {
+      throw wrapError(err, 'InternalException');
+    });
   }
 
-  /** A read inside an open group may see its writes: it is answered once they are committed. */
   private read<R>(work: () => R): Promise<R> {
-    let result: R;
     try {
-      result = work();
+      return Promise.resolve(work());
     } catch (err) {
       return Promise.reject(wrapError(err, 'InternalException'));
-    }
-    return this.group ? this.group.committed.then(() => result) : Promise.resolve(result);
-  }
-
-  private joinGroup(): Promise<void> {
-    if (this.group) return this.group.committed;
-    if (!this.db.open) throw new ReflowError('InternalException', 'the catalog is closed');
-    this.s.begin.run();
-    let settle!: (err?: unknown) => void;
-    const committed = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
-    this.group = { committed, settle };
-    setImmediate(() => this.commitGroup());
-    return committed;
-  }
-
-  private commitGroup(): void {
-    const group = this.group;
-    if (!group) return;
-    this.group = undefined;
-    try {
-      this.s.commit.run();
-      group.settle();
-    } catch (err) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      group.settle(wrapError(err, 'InternalException'));
     }
   }
 
@@ -767,8 +738,6 @@ function toRebuild(row: RebuildRow): T.Rebuild {
 function prepare(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
   return {
-    begin: p('BEGIN'),
-    commit: p('COMMIT'),
     upsertDataset: p(
       `INSERT INTO datasets (name, transform_version, spec_hash, updated_ms) VALUES (?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET transform_version = excluded.transform_version, spec_hash = excluded.spec_hash, updated_ms = excluded.updated_ms`,

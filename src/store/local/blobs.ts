@@ -13,7 +13,7 @@
  * file and one of its directory per object: on this project's disks an fsync of a new file takes 0.5–1.6 ms (each
  * one a journal commit), which caps durable small writes at 600–2,000 a second however many run at once. Inline,
  * many writes share one commit of the database and, with fsync on, one fsync of its write-ahead log (group commit,
- * see group-commit.ts). A blob's storage is decided once, by the write that creates its row: identical content
+ * see sqlite/group-commit.ts). A blob's storage is decided once, by the write that creates its row: identical content
  * arriving later only adds a reference, whatever its size class.
  *
  * Unlinking is synchronous on purpose: "no row and no pin, so unlink" must not interleave with another request's

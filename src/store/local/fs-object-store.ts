@@ -5,7 +5,7 @@
  * commits in ONE transaction the version row(s), the blob references (and inline bytes) and the outbox row of its
  * event. Nothing is visible before that commit, and the commit is all or nothing, so a crash at any point leaves
  * either the whole version with its event or neither (plus, at worst, an unreferenced blob file that the next open
- * sweeps). PUTs arriving together share one transaction and one fsync (group-commit.ts); a write is answered only
+ * sweeps). PUTs arriving together share one transaction and one fsync (sqlite/group-commit.ts); a write is answered only
  * once its commit is durable.
  *
  * Every SQLite statement runs synchronously on the one JS thread, so each transaction (or savepoint of a shared
@@ -25,7 +25,7 @@ import { NULL_VERSION_ID } from '../types.js';
 import { bareEtag, validateBucketName, validateKey, validateMaxKeys, validatePartNumber } from '../validate.js';
 import type { ObjectEventReason } from '../events.js';
 import { BlobFiles, type Incoming } from './blobs.js';
-import { GroupCommit, GroupSync } from './group-commit.js';
+import { GroupCommit, GroupSync } from '../../sqlite/group-commit.js';
 import { pageObjects, pageUploads, pageVersions, type Bound, type ListSource, type ListedRow } from './listings.js';
 import { OutboxRelay, type OutboxRecord } from './outbox.js';
 import { compileFsObjectStoreOptions, type CompiledFsObjectStoreOptions, type FsObjectStoreOptions } from './options.js';
@@ -209,7 +209,7 @@ export class FsObjectStore implements ObjectStore {
       this.db.pragma('journal_mode = WAL');
       // NORMAL: a commit is durable against a process crash. Against power loss, with fsync on, a blob file is
       // fsynced before a commit names it, and a write is answered only after the WAL holding its commit is fsynced
-      // (group-commit.ts), so a power loss loses nothing acknowledged and never leaves metadata naming missing bytes.
+      // (sqlite/group-commit.ts), so a power loss loses nothing acknowledged and never leaves metadata naming missing bytes.
       this.db.pragma('synchronous = NORMAL');
       // Savepoints (one per write in a shared transaction) and statement journals in memory: in a temp file they
       // were two thirds of the store's pwrite calls (38,805 of 58,000 for 2,000 PUTs).

@@ -1,5 +1,6 @@
 /**
- * Group commit for the store's metadata database, as a write-ahead log does it.
+ * Group commit for the embedded SQLite databases, as a write-ahead log does it: the store's metadata (with fsync)
+ * and the catalog (without: `synchronous = NORMAL` is its durability, as for the job queue and the bus).
  *
  * - Writes that arrive together (every request whose body ended in the same turn of the event loop) run in ONE
  *   SQLite transaction, each inside its own savepoint: one failing (a condition, a bucket deleted meanwhile) rolls
